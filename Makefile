@@ -1,0 +1,47 @@
+# equiptwin: two commands on a fresh machine.
+#   make demo   set up .venv and run the main job on sample_logs/ (SQLite store in out/demo)
+#   make test   set up .venv with test extras and run ruff, mypy and pytest
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test lint typecheck pytest test-pg bench lock clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml constraints.txt
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/equiptwin --db sqlite:///out/demo/equiptwin.sqlite demo sample_logs --out out/demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/pytest -q
+
+test: lint typecheck pytest
+
+# PostgreSQL-backed tests only (CI runs them through .ci/run with EQUIPTWIN_TEST_PG set).
+test-pg: $(STAMP)
+	$(BIN)/pytest -q -m postgres
+
+bench: $(STAMP)
+	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
+
+# Re-resolve the pinned versions after changing dependencies in pyproject.toml.
+lock: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
+
+clean:
+	rm -rf $(VENV) out .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,3 @@
+from equiptwin.cli import main
+
+main()
