@@ -16,7 +16,8 @@ system and site come first, then the nearest time. Cancelling an exam costs more
 moves together, so the program rebooks every exam that has room anywhere, the higher
 priorities first. Exams on one system may not overlap: each grid cell of a system holds
 at most one exam (a cell is taken when an exam covers any part of it, so this is exact
-for starts on the grid).
+for starts on the grid). Per exam and system only the cheapest starts that other displaced
+exams could not all block are kept, which shrinks the program without losing the optimum.
 
 The program is solved by HiGHS through :func:`scipy.optimize.milp`; the result reports
 HiGHS's MIP gap (0 when proven optimal).
@@ -229,6 +230,7 @@ def rebook(
         + [(k.system_id, k.start, k.end) for k in blocks]
     )
     step = rules.step_min * 60
+    cells_of = [math.ceil(x.duration_min / rules.step_min) for x in displaced]
     costs: list[float] = []
     exam_of: list[int] = []
     where: list[tuple[str, dt.datetime]] = []
@@ -237,12 +239,17 @@ def rebook(
         home = systems[exam.system_id]
         weight = rules.weights[exam.priority]
         first, days = _window(exam, home, rules, now)
+        # Another exam blocks fewer than cells_of[e] + cells_of[o] grid starts of this one,
+        # so the `keep` cheapest starts per system always include a free one at least as
+        # cheap as any start dropped: pruning to them keeps the optimum.
+        keep = 1 + sum(cells_of[e] + c for o, c in enumerate(cells_of) if o != e)
         for target in systems.values():
             if target.modality != home.modality:
                 continue
             penalty = (
                 rules.other_system_penalty_h if target.system_id != home.system_id else 0.0
             ) + (rules.other_site_penalty_h if target.site != home.site else 0.0)
+            options = []
             for start in local_day_starts(
                 target.tz,
                 first,
@@ -253,13 +260,12 @@ def rebook(
                 exam.duration_min,
             ):
                 end = start + dt.timedelta(minutes=exam.duration_min)
-                if not _allowed(exam, home, start, now) or not busy.free(
-                    target.system_id, start, end
-                ):
-                    continue
+                if _allowed(exam, home, start, now) and busy.free(target.system_id, start, end):
+                    shift_h = abs((start - exam.start).total_seconds()) / 3600
+                    options.append((weight * (shift_h + penalty), start, end))
+            for cost, start, end in sorted(options)[:keep]:
                 var = len(costs)
-                shift_h = abs((start - exam.start).total_seconds()) / 3600
-                costs.append(weight * (shift_h + penalty))
+                costs.append(cost)
                 exam_of.append(e)
                 where.append((target.system_id, start))
                 first_cell = math.floor(start.timestamp() / step)

@@ -155,6 +155,74 @@ def job_hours(config: PipelineConfig, component: str) -> float:
     return float(config[f"maintenance.job_hours_{component}"])
 
 
+def _slot(
+    forecast: FailureForecast,
+    system: SystemInfo,
+    exams: Sequence[Booking],
+    start: dt.datetime,
+    hours: float,
+    costs: CostModel,
+) -> MaintenanceSlot:
+    """Cost one window; ``exams`` are the system's bookings ordered by start."""
+    end = start + dt.timedelta(hours=hours)
+    # exams are short (< 1 day), so any overlapping exam starts within a day before.
+    starts = [b.start for b in exams]
+    lo = bisect.bisect_left(starts, start - dt.timedelta(days=1))
+    hi = bisect.bisect_left(starts, end)
+    hit = [b for b in exams[lo:hi] if b.end > start]
+    p = p_fail_before(forecast, start, system)
+    displacement = costs.displacement_cost(hit)
+    risk = p * costs.failure_cost(system.modality, forecast.component)
+    return MaintenanceSlot(
+        system.system_id,
+        forecast.component,
+        forecast.life_id,
+        start,
+        end,
+        displacement + risk,
+        displacement,
+        risk,
+        p,
+        tuple(b.appointment_id for b in hit),
+    )
+
+
+def evaluate_slot(
+    forecast: FailureForecast,
+    system: SystemInfo,
+    bookings: Sequence[Booking],
+    start: dt.datetime,
+    config: PipelineConfig,
+) -> MaintenanceSlot:
+    """Return the expected cost of one given window (for example, one proposed earlier).
+
+    Parameters
+    ----------
+    forecast : FailureForecast
+        The component's forecast.
+    system : SystemInfo
+        The system that holds the component.
+    bookings : Sequence of Booking
+        The schedule (other systems' bookings are ignored).
+    start : datetime.datetime
+        Aware start of the window; it lasts the component's job duration.
+    config : PipelineConfig
+        ``maintenance.*`` and ``cost.*`` settings.
+
+    Returns
+    -------
+    MaintenanceSlot
+    """
+    return _slot(
+        forecast,
+        system,
+        on_system(bookings, system.system_id),
+        start,
+        job_hours(config, forecast.component),
+        CostModel.from_config(config),
+    )
+
+
 def choose_slot(
     forecast: FailureForecast,
     system: SystemInfo,
@@ -201,43 +269,17 @@ def choose_slot(
             f"{workday_h:g} h working day; lengthen the working day or shorten the job."
         )
     costs = CostModel.from_config(config)
-    failure_cost = costs.failure_cost(system.modality, forecast.component)
     workdays = set(config["maintenance.workdays"])
     days = min(config["maintenance.search_days"], max(forecast.horizons_days))
     exams = on_system(bookings, system.system_id)
-    starts = [b.start for b in exams]
-    length = dt.timedelta(hours=hours)
+    step_min = config["maintenance.step_min"]
     best: MaintenanceSlot | None = None
     for start in local_day_starts(
-        system.tz,
-        forecast.as_of,
-        days,
-        day_start,
-        day_end,
-        config["maintenance.step_min"],
-        hours * 60,
+        system.tz, forecast.as_of, days, day_start, day_end, step_min, hours * 60
     ):
         if start < now or start.astimezone(system.tz).isoweekday() not in workdays:
             continue
-        end = start + length
-        # exams are short (< 1 day), so any overlapping exam starts within a day before.
-        lo = bisect.bisect_left(starts, start - dt.timedelta(days=1))
-        hi = bisect.bisect_left(starts, end)
-        hit = [b for b in exams[lo:hi] if b.end > start]
-        p = p_fail_before(forecast, start, system)
-        displacement = costs.displacement_cost(hit)
-        total = displacement + p * failure_cost
-        if best is None or total < best.expected_cost - 1e-9:
-            best = MaintenanceSlot(
-                system.system_id,
-                forecast.component,
-                forecast.life_id,
-                start,
-                end,
-                total,
-                displacement,
-                p * failure_cost,
-                p,
-                tuple(b.appointment_id for b in hit),
-            )
+        slot = _slot(forecast, system, exams, start, hours, costs)
+        if best is None or slot.expected_cost < best.expected_cost - 1e-9:
+            best = slot
     return best

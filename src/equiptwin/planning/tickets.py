@@ -218,71 +218,79 @@ def update_tickets(
     UnknownSystemError
         When a forecast names a system that is not in the registry.
     """
+    with Session(engine) as session, session.begin():
+        return apply_forecasts(session, forecasts, config, slots)
+
+
+def apply_forecasts(
+    session: Session,
+    forecasts: Sequence[FailureForecast],
+    config: PipelineConfig,
+    slots: Mapping[str, MaintenanceSlot] | None = None,
+) -> list[TicketChange]:
+    """Do :func:`update_tickets` inside the caller's transaction (see there)."""
     slots = slots or {}
     sinks = list(config["sinks.enabled"])
     changes: list[TicketChange] = []
-    with Session(engine) as session, session.begin():
-        for forecast in forecasts:
-            system = session.get(System, forecast.system_id)
-            if system is None:
-                raise UnknownSystemError(
-                    f"forecast for unknown system {forecast.system_id!r}; ingest assets.csv "
-                    "with it before planning."
-                )
-            life = session.get(ComponentLife, forecast.life_id)
-            if life is not None and life.ended_on is not None and life.ended_on < forecast.as_of:
-                continue  # the life ended; close_replaced closes its ticket
-            policy = policy_for(config, system.site, system.modality)
-            wanted = policy.priority(forecast)
-            key = dedup_key(forecast.system_id, forecast.component, forecast.life_id)
-            ticket = session.get(Ticket, key)
-            if ticket is not None and ticket.status == "closed":
-                continue
-            if ticket is None and wanted is None:
-                continue
-            priority = wanted or "low"
-            if ticket is not None and PRIORITIES.index(ticket.priority) > PRIORITIES.index(
-                priority
-            ):
-                priority = ticket.priority
-            new = _payload(
-                forecast,
-                system,
-                priority,
-                policy.impact,
-                policy.horizon_days,
-                slots.get(forecast.life_id),
+    for forecast in forecasts:
+        system = session.get(System, forecast.system_id)
+        if system is None:
+            raise UnknownSystemError(
+                f"forecast for unknown system {forecast.system_id!r}; ingest assets.csv "
+                "with it before planning."
             )
-            if ticket is None:
-                kind, old = "opened", None
-                new |= {"revision": 1, "opened_as_of": new["as_of"], "slot_sequence": 0}
-            else:
-                old = ticket.payload
-                if not _material(old, new, policy.revision_min_p_change):
-                    continue
-                kind = "escalated" if priority != ticket.priority else "updated"
-                sequence = old["slot_sequence"] + (0 if _slot_same(old["slot"], new["slot"]) else 1)
-                new |= {
-                    "revision": ticket.revision + 1,
-                    "opened_as_of": old["opened_as_of"],
-                    "slot_sequence": sequence,
-                }
-            new["note"] = _note(kind, old, new)
-            if ticket is None:
-                ticket = Ticket(
-                    dedup_key=key,
-                    life_id=forecast.life_id,
-                    system_id=forecast.system_id,
-                    component=forecast.component,
-                    opened_as_of=forecast.as_of,
-                    closed_as_of=None,
-                )
-                session.add(ticket)
-            ticket.status, ticket.priority, ticket.revision = "open", priority, new["revision"]
-            ticket.updated_as_of, ticket.payload = forecast.as_of, new
-            session.flush()  # the outbox references the ticket row
-            _enqueue(session, new, sinks)
-            changes.append(TicketChange(key, new["revision"], kind, priority))
+        life = session.get(ComponentLife, forecast.life_id)
+        if life is not None and life.ended_on is not None and life.ended_on < forecast.as_of:
+            continue  # the life ended; close_replaced closes its ticket
+        policy = policy_for(config, system.site, system.modality)
+        wanted = policy.priority(forecast)
+        key = dedup_key(forecast.system_id, forecast.component, forecast.life_id)
+        ticket = session.get(Ticket, key)
+        if ticket is not None and ticket.status == "closed":
+            continue
+        if ticket is None and wanted is None:
+            continue
+        priority = wanted or "low"
+        if ticket is not None and PRIORITIES.index(ticket.priority) > PRIORITIES.index(priority):
+            priority = ticket.priority
+        new = _payload(
+            forecast,
+            system,
+            priority,
+            policy.impact,
+            policy.horizon_days,
+            slots.get(forecast.life_id),
+        )
+        if ticket is None:
+            kind, old = "opened", None
+            new |= {"revision": 1, "opened_as_of": new["as_of"], "slot_sequence": 0}
+        else:
+            old = ticket.payload
+            if not _material(old, new, policy.revision_min_p_change):
+                continue
+            kind = "escalated" if priority != ticket.priority else "updated"
+            sequence = old["slot_sequence"] + (0 if _slot_same(old["slot"], new["slot"]) else 1)
+            new |= {
+                "revision": ticket.revision + 1,
+                "opened_as_of": old["opened_as_of"],
+                "slot_sequence": sequence,
+            }
+        new["note"] = _note(kind, old, new)
+        if ticket is None:
+            ticket = Ticket(
+                dedup_key=key,
+                life_id=forecast.life_id,
+                system_id=forecast.system_id,
+                component=forecast.component,
+                opened_as_of=forecast.as_of,
+                closed_as_of=None,
+            )
+            session.add(ticket)
+        ticket.status, ticket.priority, ticket.revision = "open", priority, new["revision"]
+        ticket.updated_as_of, ticket.payload = forecast.as_of, new
+        session.flush()  # the outbox references the ticket row
+        _enqueue(session, new, sinks)
+        changes.append(TicketChange(key, new["revision"], kind, priority))
     return changes
 
 
@@ -303,37 +311,40 @@ def close_replaced(engine: Engine, as_of: dt.date, config: PipelineConfig) -> li
     list of TicketChange
         One ``closed`` revision per ticket closed now.
     """
+    with Session(engine) as session, session.begin():
+        return close_in(session, as_of, config)
+
+
+def close_in(session: Session, as_of: dt.date, config: PipelineConfig) -> list[TicketChange]:
+    """Do :func:`close_replaced` inside the caller's transaction (see there)."""
     sinks = list(config["sinks.enabled"])
     changes = []
-    with Session(engine) as session, session.begin():
-        query = (
-            sa.select(Ticket, ComponentLife)
-            .join(ComponentLife, ComponentLife.life_id == Ticket.life_id)
-            .where(
-                Ticket.status == "open",
-                ComponentLife.ended_on.is_not(None),
-                ComponentLife.ended_on < as_of,
-            )
-            .order_by(Ticket.dedup_key)
+    query = (
+        sa.select(Ticket, ComponentLife)
+        .join(ComponentLife, ComponentLife.life_id == Ticket.life_id)
+        .where(
+            Ticket.status == "open",
+            ComponentLife.ended_on.is_not(None),
+            ComponentLife.ended_on < as_of,
         )
-        for ticket, life in session.execute(query):
-            how = "after a failure" if life.end_reason == "failure" else "preventively"
-            order = f"work order {life.end_work_order}" if life.end_work_order else "the CMMS"
-            note = (
-                f"Closed: {order} recorded the {ticket.component} replacement on "
-                f"{life.ended_on.isoformat() if life.ended_on else ''} ({how})."
-            )
-            new = dict(ticket.payload) | {
-                "status": "closed",
-                "revision": ticket.revision + 1,
-                "as_of": as_of.isoformat(),
-                "closed_as_of": as_of.isoformat(),
-                "note": note,
-            }
-            ticket.status, ticket.revision, ticket.payload = "closed", new["revision"], new
-            ticket.updated_as_of, ticket.closed_as_of = as_of, as_of
-            _enqueue(session, new, sinks)
-            changes.append(
-                TicketChange(ticket.dedup_key, new["revision"], "closed", ticket.priority)
-            )
+        .order_by(Ticket.dedup_key)
+    )
+    for ticket, life in session.execute(query):
+        how = "after a failure" if life.end_reason == "failure" else "preventively"
+        order = f"work order {life.end_work_order}" if life.end_work_order else "the CMMS"
+        note = (
+            f"Closed: {order} recorded the {ticket.component} replacement on "
+            f"{life.ended_on.isoformat() if life.ended_on else ''} ({how})."
+        )
+        new = dict(ticket.payload) | {
+            "status": "closed",
+            "revision": ticket.revision + 1,
+            "as_of": as_of.isoformat(),
+            "closed_as_of": as_of.isoformat(),
+            "note": note,
+        }
+        ticket.status, ticket.revision, ticket.payload = "closed", new["revision"], new
+        ticket.updated_as_of, ticket.closed_as_of = as_of, as_of
+        _enqueue(session, new, sinks)
+        changes.append(TicketChange(ticket.dedup_key, new["revision"], "closed", ticket.priority))
     return changes
