@@ -1,0 +1,325 @@
+"""Planner exports: ``schedule_changes.csv``, revised bookings and ``capacity.csv``.
+
+All times are written as ISO 8601 with their UTC offset (``2026-03-02T08:00:00+00:00``);
+days in ``capacity.csv`` are the system's local days. Every file is written whole to a
+temporary name and renamed into place, so a reader never sees half a file.
+
+``capacity.csv`` has one row per day, site, modality and system:
+
+- ``open_hours``: the booking day (``booking.day_start`` to ``booking.day_end``);
+- ``booked_hours``: exams starting that day, after the plan's moves;
+- ``maintenance_hours``: planned maintenance windows within that day;
+- ``expected_unplanned_hours``: ``open_hours`` times the probability that the component
+  has failed within ``cost.unplanned_downtime_days_<component>`` days before the day's
+  end and before its planned slot (a failure after the slot is prevented by it);
+- ``available_hours``: ``open_hours`` minus the three above, never below 0;
+- ``displaced_exams``: exams this plan moved off the system that day.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Engine
+
+from equiptwin.config import PipelineConfig
+from equiptwin.forecast import FailureForecast
+from equiptwin.planning.bookings import Booking, SystemInfo, parse_hhmm
+from equiptwin.planning.rebooking import Move
+from equiptwin.planning.slots import MaintenanceSlot, p_fail_before
+from equiptwin.store.schema import Appointment, ScheduleChange, System
+
+SCHEDULE_CHANGE_COLUMNS: tuple[str, ...] = (
+    "appointment_id",
+    "plan_version",
+    "action",
+    "priority",
+    "old_system_id",
+    "old_start",
+    "new_system_id",
+    "new_start",
+    "reason",
+)
+BOOKING_COLUMNS: tuple[str, ...] = (
+    "appointment_id",
+    "system_id",
+    "site",
+    "modality",
+    "start",
+    "duration_min",
+    "priority",
+    "exam_code",
+    "patient_ref",
+    "status",
+)
+CAPACITY_COLUMNS: tuple[str, ...] = (
+    "date",
+    "site",
+    "modality",
+    "system_id",
+    "open_hours",
+    "booked_hours",
+    "maintenance_hours",
+    "expected_unplanned_hours",
+    "available_hours",
+    "displaced_exams",
+)
+
+
+def write_csv(path: Path, columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> Path:
+    """Write rows to ``path`` atomically (temporary file, then rename).
+
+    Parameters
+    ----------
+    path : Path
+        Destination; its folder is created.
+    columns : Sequence of str
+        Header, in order; other keys of the rows are ignored.
+    rows : Iterable of Mapping
+        The rows; ``None`` is written as an empty field.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with tmp.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, columns, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: "" if row.get(k) is None else row[k] for k in columns})
+    os.replace(tmp, path)
+    return path
+
+
+def _iso(at: dt.datetime | None) -> str | None:
+    if at is None:
+        return None
+    return (at if at.tzinfo else at.replace(tzinfo=dt.UTC)).astimezone(dt.UTC).isoformat()
+
+
+def schedule_change_rows(engine: Engine, plan_version: str | None = None) -> list[dict[str, Any]]:
+    """Return the stored schedule changes (of one plan version, or all), oldest plan first.
+
+    Parameters
+    ----------
+    engine : sqlalchemy.Engine
+        The store.
+    plan_version : str, optional
+        Only this plan's changes.
+
+    Returns
+    -------
+    list of dict
+        Rows with the keys of :data:`SCHEDULE_CHANGE_COLUMNS`.
+    """
+    query = (
+        sa.select(ScheduleChange, Appointment.priority)
+        .join(Appointment, Appointment.appointment_id == ScheduleChange.appointment_id)
+        .order_by(
+            ScheduleChange.plan_version, ScheduleChange.old_start, ScheduleChange.appointment_id
+        )
+    )
+    if plan_version is not None:
+        query = query.where(ScheduleChange.plan_version == plan_version)
+    with engine.connect() as conn:
+        rows = conn.execute(query).mappings().all()
+    return [
+        {
+            "appointment_id": r["appointment_id"],
+            "plan_version": r["plan_version"],
+            "action": r["action"],
+            "priority": r["priority"],
+            "old_system_id": r["old_system_id"],
+            "old_start": _iso(r["old_start"]),
+            "new_system_id": r["new_system_id"],
+            "new_start": _iso(r["new_start"]),
+            "reason": r["reason"],
+        }
+        for r in rows
+    ]
+
+
+def revised_booking_rows(
+    engine: Engine, start: dt.datetime, end: dt.datetime
+) -> list[dict[str, Any]]:
+    """Return the bookings starting in ``[start, end)`` with every stored change applied.
+
+    Columns are those of ``schedule.csv`` plus ``status`` (``booked`` or ``cancelled``);
+    a moved exam carries its new system, site, modality and start. ``patient_ref`` is the
+    keyed hash the store holds, never the booking system's own reference.
+
+    Parameters
+    ----------
+    engine : sqlalchemy.Engine
+        The store.
+    start, end : datetime.datetime
+        Aware bounds on the revised start (or the original start of a cancelled exam).
+
+    Returns
+    -------
+    list of dict
+        Ordered by system and start.
+    """
+    with engine.connect() as conn:
+        systems = {
+            r.system_id: (r.site, r.modality)
+            for r in conn.execute(sa.select(System.system_id, System.site, System.modality))
+        }
+        latest: dict[str, Mapping[str, Any]] = {}
+        for stored in conn.execute(
+            sa.select(ScheduleChange).order_by(ScheduleChange.plan_version)
+        ).mappings():
+            latest[stored["appointment_id"]] = dict(stored)
+        appointments = conn.execute(sa.select(Appointment)).mappings().all()
+    lo = start.astimezone(dt.UTC).replace(tzinfo=None)
+    hi = end.astimezone(dt.UTC).replace(tzinfo=None)
+    out = []
+    for a in appointments:
+        row = dict(a) | {"status": "booked"}
+        change = latest.get(a["appointment_id"])
+        if change is not None and change["action"] == "cancelled":
+            row["status"] = "cancelled"
+        elif change is not None:
+            system_id = change["new_system_id"]
+            site, modality = systems[system_id]
+            row |= {"system_id": system_id, "site": site, "modality": modality}
+            row["start"] = change["new_start"]
+        if lo <= row["start"] < hi:
+            out.append(row | {"start": _iso(row["start"])})
+    return sorted(out, key=lambda r: (r["system_id"], r["start"], r["appointment_id"]))
+
+
+@dataclass(frozen=True)
+class CapacityRow:
+    """One row of ``capacity.csv`` (see the module docstring)."""
+
+    date: dt.date
+    site: str
+    modality: str
+    system_id: str
+    open_hours: float
+    booked_hours: float
+    maintenance_hours: float
+    expected_unplanned_hours: float
+    available_hours: float
+    displaced_exams: int
+
+
+def _hours(a: dt.datetime, b: dt.datetime, lo: dt.datetime, hi: dt.datetime) -> float:
+    return max(0.0, (min(b, hi) - max(a, lo)).total_seconds() / 3600)
+
+
+def capacity(
+    systems: Mapping[str, SystemInfo],
+    bookings: Sequence[Booking],
+    slots: Sequence[MaintenanceSlot],
+    forecasts: Sequence[FailureForecast],
+    moves: Sequence[Move],
+    first_day: dt.date,
+    days: int,
+    config: PipelineConfig,
+) -> list[CapacityRow]:
+    """Return the capacity of every system on every local day of a period.
+
+    Parameters
+    ----------
+    systems : Mapping of str to SystemInfo
+        The fleet.
+    bookings : Sequence of Booking
+        The revised bookings (after the plan's moves).
+    slots : Sequence of MaintenanceSlot
+        Planned maintenance windows.
+    forecasts : Sequence of FailureForecast
+        The day's forecasts (for expected unplanned downtime).
+    moves : Sequence of Move
+        The plan's moves (for the displaced counts).
+    first_day : datetime.date
+        First local day reported.
+    days : int
+        Number of days reported.
+    config : PipelineConfig
+        ``booking.day_*`` and ``cost.unplanned_downtime_days_*`` settings.
+
+    Returns
+    -------
+    list of CapacityRow
+        Ordered by date, site, modality and system.
+    """
+    open_from, open_to = (
+        parse_hhmm(config["booking.day_start"]),
+        parse_hhmm(config["booking.day_end"]),
+    )
+    slot_of = {s.system_id: s for s in slots}
+    forecast_of = {f.system_id: f for f in forecasts}
+    rows = []
+    for offset in range(days):
+        day = first_day + dt.timedelta(days=offset)
+        for system in sorted(systems.values(), key=lambda s: (s.site, s.modality, s.system_id)):
+            tz = system.tz
+            lo = dt.datetime.combine(day, open_from, tzinfo=tz)
+            hi = dt.datetime.combine(day, open_to, tzinfo=tz)
+            open_h = (hi - lo).total_seconds() / 3600
+            booked = sum(
+                b.duration_min / 60
+                for b in bookings
+                if b.system_id == system.system_id and b.start.astimezone(tz).date() == day
+            )
+            slot = slot_of.get(system.system_id)
+            planned = _hours(slot.start, slot.end, lo, hi) if slot else 0.0
+            unplanned = 0.0
+            forecast = forecast_of.get(system.system_id)
+            if forecast is not None:
+                down_days = config[f"cost.unplanned_downtime_days_{forecast.component}"]
+                day_end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=tz)
+                until = min(day_end, slot.start) if slot else day_end
+                since = min(day_end - dt.timedelta(days=down_days), until)
+                p_down = p_fail_before(forecast, until, system) - p_fail_before(
+                    forecast, since, system
+                )
+                unplanned = max(0.0, p_down) * open_h
+            displaced = sum(
+                1
+                for m in moves
+                if m.old_system_id == system.system_id and m.old_start.astimezone(tz).date() == day
+            )
+            rows.append(
+                CapacityRow(
+                    day,
+                    system.site,
+                    system.modality,
+                    system.system_id,
+                    round(open_h, 2),
+                    round(booked, 2),
+                    round(planned, 2),
+                    round(unplanned, 2),
+                    round(max(0.0, open_h - booked - planned - unplanned), 2),
+                    displaced,
+                )
+            )
+    return rows
+
+
+def write_capacity(path: Path, rows: Sequence[CapacityRow]) -> Path:
+    """Write ``capacity.csv``."""
+    return write_csv(path, CAPACITY_COLUMNS, (asdict(r) for r in rows))
+
+
+def write_schedule_changes(path: Path, rows: Sequence[Mapping[str, Any]]) -> Path:
+    """Write ``schedule_changes.csv`` from :func:`schedule_change_rows`."""
+    return write_csv(path, SCHEDULE_CHANGE_COLUMNS, rows)
+
+
+def write_revised_bookings(path: Path, rows: Sequence[Mapping[str, Any]]) -> Path:
+    """Write the revised bookings CSV from :func:`revised_booking_rows`."""
+    return write_csv(path, BOOKING_COLUMNS, rows)
