@@ -159,3 +159,20 @@ def test_every_revision_arrives_exactly_once_through_outages(
         file_sink = sinks["file"]
         assert isinstance(file_sink, FileSink)
         assert len(file_sink.jsonl_path.read_text().splitlines()) == 4
+
+
+def test_deliver_command_sends_to_the_drop_folder(engine: sa.Engine, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from equiptwin.cli import cli
+
+    update_tickets(engine, [forecast()], MEM)
+    pipeline = tmp_path / "p.toml"
+    pipeline.write_text(f'[outputs]\ndir = "{tmp_path.as_posix()}"\n[sinks]\nenabled = ["file"]\n')
+    args = ["--db", str(engine.url), "--pipeline", str(pipeline), "deliver"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("delivered 1,")
+    assert len((tmp_path / "tickets" / "tickets.jsonl").read_text().splitlines()) == 1
+    again = CliRunner().invoke(cli, args)
+    assert again.output.startswith("delivered 0,")

@@ -188,3 +188,22 @@ def deliver_outbox(
             message.next_attempt_at, message.last_error = None, None
             delivered += 1
     return DeliveryReport(delivered, retrying, failed, waiting)
+
+
+def deliver(engine: Engine, config: PipelineConfig, now: dt.datetime) -> DeliveryReport:
+    """Build the enabled sinks from the pipeline and run :func:`deliver_outbox` once.
+
+    Parameters
+    ----------
+    engine : sqlalchemy.Engine
+        The store.
+    config : PipelineConfig
+        ``sinks.*`` and ``outbox.*`` settings.
+    now : datetime.datetime
+        Aware current time.
+
+    Returns
+    -------
+    DeliveryReport
+    """
+    return deliver_outbox(engine, build_sinks(config), now, config)
