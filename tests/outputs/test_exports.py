@@ -101,3 +101,20 @@ def test_expected_unplanned_downtime_without_a_slot_grows_with_risk(engine: sa.E
     rows = capacity(systems, [], [], [HIGH], [], AS_OF, 30, CFG)
     ct1 = [r.expected_unplanned_hours for r in rows if r.system_id == "CT-AMS-01"]
     assert ct1[0] < ct1[6] and all(0 <= h <= 13 for h in ct1)
+
+
+def test_export_plan_writes_every_file(planned: tuple[sa.Engine, DayPlan], tmp_path: Path) -> None:
+    from equiptwin.outputs.exports import export_plan
+
+    engine, plan = planned
+    paths = export_plan(engine, plan, [HIGH], tmp_path / "out", CFG, NOW)
+    assert set(paths) == {
+        "schedule_changes",
+        "revised_bookings",
+        "revised_bookings_fhir",
+        "capacity",
+        "maintenance_calendar",
+    }
+    assert all(p.exists() and p.stat().st_size > 0 for p in paths.values())
+    assert len(_read(paths["schedule_changes"])) == len(plan.moves)
+    assert not list((tmp_path / "out").glob(".*.tmp"))

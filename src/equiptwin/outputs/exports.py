@@ -31,7 +31,10 @@ from sqlalchemy import Engine
 
 from equiptwin.config import PipelineConfig
 from equiptwin.forecast import FailureForecast
-from equiptwin.planning.bookings import Booking, SystemInfo, parse_hhmm
+from equiptwin.outputs.fhir import write_bundle
+from equiptwin.outputs.ical import maintenance_events, write_calendar
+from equiptwin.planning.bookings import Booking, SystemInfo, load_bookings, load_systems, parse_hhmm
+from equiptwin.planning.plan import DayPlan
 from equiptwin.planning.rebooking import Move
 from equiptwin.planning.slots import MaintenanceSlot, p_fail_before
 from equiptwin.store.schema import Appointment, ScheduleChange, System
@@ -323,3 +326,63 @@ def write_schedule_changes(path: Path, rows: Sequence[Mapping[str, Any]]) -> Pat
 def write_revised_bookings(path: Path, rows: Sequence[Mapping[str, Any]]) -> Path:
     """Write the revised bookings CSV from :func:`revised_booking_rows`."""
     return write_csv(path, BOOKING_COLUMNS, rows)
+
+
+def export_plan(
+    engine: Engine,
+    plan: DayPlan,
+    forecasts: Sequence[FailureForecast],
+    out_dir: Path,
+    config: PipelineConfig,
+    now: dt.datetime,
+) -> dict[str, Path]:
+    """Write every planner export of one day's plan into ``out_dir``.
+
+    Parameters
+    ----------
+    engine : sqlalchemy.Engine
+        The store, after :func:`equiptwin.planning.plan.plan_day`.
+    plan : DayPlan
+        The day's plan.
+    forecasts : Sequence of FailureForecast
+        The day's forecasts (for expected unplanned downtime).
+    out_dir : Path
+        Folder for the files.
+    config : PipelineConfig
+        Settings; ``capacity.csv`` covers ``maintenance.search_days`` days from ``as_of``.
+    now : datetime.datetime
+        Aware current time (the calendar's ``DTSTAMP``; bookings from the day before on).
+
+    Returns
+    -------
+    dict of str to Path
+        ``schedule_changes`` (every stored change, with its plan version),
+        ``revised_bookings`` (CSV), ``revised_bookings_fhir``, ``capacity`` and
+        ``maintenance_calendar``.
+    """
+    out_dir = Path(out_dir)
+    days = config["maintenance.search_days"]
+    start = dt.datetime.combine(plan.as_of, dt.time(0), tzinfo=dt.UTC) - dt.timedelta(days=1)
+    end = start + dt.timedelta(days=days + config["rebooking.search_days"] + 2)
+    rows = revised_booking_rows(engine, start, end)
+    table = capacity(
+        load_systems(engine),
+        load_bookings(engine, start, end),
+        plan.slots,
+        forecasts,
+        plan.moves,
+        plan.as_of,
+        days,
+        config,
+    )
+    return {
+        "schedule_changes": write_schedule_changes(
+            out_dir / "schedule_changes.csv", schedule_change_rows(engine)
+        ),
+        "revised_bookings": write_revised_bookings(out_dir / "revised_bookings.csv", rows),
+        "revised_bookings_fhir": write_bundle(out_dir / "revised_bookings.fhir.json", rows),
+        "capacity": write_capacity(out_dir / "capacity.csv", table),
+        "maintenance_calendar": write_calendar(
+            out_dir / "maintenance.ics", maintenance_events(engine), now
+        ),
+    }
