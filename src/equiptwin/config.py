@@ -343,6 +343,23 @@ SETTINGS: tuple[Setting, ...] = (
         "A move to another site counts as this many hours of delay (same site first).",
         _non_negative,
     ),
+    # --- planning: load shifting off an at-risk X-ray tube ---
+    Setting(
+        "load_shift.min_exam_heat_kj",
+        float,
+        300.0,
+        "Exams whose typical anode heat reaches this many kJ are moved off an at-risk tube "
+        "until its slot (published: a CT spiral scan is ~700 kJ).",
+        _non_negative,
+    ),
+    Setting(
+        "load_shift.min_priority",
+        str,
+        "high",
+        "Ticket priority from which an X-ray tube's high-heat exams are moved to healthy "
+        "systems: `low`, `high` or `critical`.",
+        lambda v: None if v in ("low", "high", "critical") else "must be low, high or critical",
+    ),
     # --- planning: ticket delivery ---
     Setting(
         "sinks.enabled",

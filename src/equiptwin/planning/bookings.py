@@ -58,6 +58,8 @@ class Booking:
         Length of the exam, minutes.
     priority : str
         ``stat``, ``inpatient`` or ``outpatient``.
+    exam_code : str
+        The booked exam (protocol) code; empty when unknown.
     """
 
     appointment_id: str
@@ -65,6 +67,7 @@ class Booking:
     start: dt.datetime
     duration_min: int
     priority: str
+    exam_code: str = ""
 
     @property
     def end(self) -> dt.datetime:
@@ -202,7 +205,12 @@ def load_bookings(engine: Engine, start: dt.datetime, end: dt.datetime) -> list[
             if system_id is None or begin is None:
                 continue
         booking = Booking(
-            r["appointment_id"], system_id, _utc(begin), int(r["duration_min"]), r["priority"]
+            r["appointment_id"],
+            system_id,
+            _utc(begin),
+            int(r["duration_min"]),
+            r["priority"],
+            r["exam_code"] or "",
         )
         if overlaps(booking.start, booking.end, _utc(start), _utc(end)):
             out.append(booking)

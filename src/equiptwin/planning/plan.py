@@ -7,8 +7,11 @@
    slot: the slot proposed earlier is kept while it lies ahead and the ticket's priority
    has not risen, otherwise the cheapest slot is chosen afresh (:mod:`.slots`);
 3. open, update or escalate the tickets with their slots (:mod:`.tickets`);
-4. rebook the exams the slots displace (:mod:`.rebooking`) and store one schedule change
-   per moved or cancelled exam under the plan version
+4. rebook the exams the slots displace (:mod:`.rebooking`);
+5. given the typical anode heat of each exam code, move the high-heat exams off every
+   X-ray tube whose ticket reaches ``load_shift.min_priority`` until its slot
+   (:mod:`.loadshift`);
+6. store one schedule change per moved or cancelled exam under the plan version
    ``<as_of>/<hash of the maintenance windows>``.
 
 Everything is written in one transaction. Running it again with the same inputs changes
@@ -18,9 +21,10 @@ the exams already moved, and schedule changes are keyed by appointment and plan 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -37,6 +41,7 @@ from equiptwin.planning.bookings import (
     load_systems,
     overlaps,
 )
+from equiptwin.planning.loadshift import DaysGained, LoadShift, shift_load
 from equiptwin.planning.policy import PRIORITIES, policy_for
 from equiptwin.planning.rebooking import Move, RebookingRules, rebook
 from equiptwin.planning.slots import MaintenanceSlot, choose_slot, evaluate_slot
@@ -59,9 +64,11 @@ class DayPlan:
     slots : tuple of MaintenanceSlot
         The proposed maintenance windows, one per ticketed component.
     moves : tuple of Move
-        The displaced exams and where they went.
+        The exams displaced by maintenance and where they went.
     mip_gap : float
         Rebooking's optimality gap (0 = proven optimal).
+    load_shifts : tuple of LoadShift
+        High-heat exams moved off at-risk tubes, one entry per tube.
     """
 
     as_of: dt.date
@@ -70,6 +77,7 @@ class DayPlan:
     slots: tuple[MaintenanceSlot, ...]
     moves: tuple[Move, ...]
     mip_gap: float
+    load_shifts: tuple[LoadShift, ...] = ()
 
 
 def _utc_naive(at: dt.datetime) -> dt.datetime:
@@ -117,6 +125,9 @@ def plan_day(
     as_of: dt.date,
     config: PipelineConfig,
     now: dt.datetime,
+    *,
+    exam_heat_kj: Mapping[str, float] | None = None,
+    days_gained: DaysGained | None = None,
 ) -> DayPlan:
     """Turn one day's forecasts into tickets, maintenance slots and schedule changes.
 
@@ -132,6 +143,10 @@ def plan_day(
         Policy, maintenance, cost, booking and sink settings.
     now : datetime.datetime
         Aware current time; no slot or exam is placed before it.
+    exam_heat_kj : Mapping of str to float, optional
+        Typical anode heat per exam code, kJ; without it no load is shifted.
+    days_gained : DaysGained, optional
+        The twin's what-if estimator of life gained by load shifting.
 
     Returns
     -------
@@ -193,7 +208,18 @@ def plan_day(
             b for b in bookings if b.appointment_id not in {d.appointment_id for d in displaced}
         ]
         result = rebook(displaced, staying, blocks, systems, rules, now, why)
-        for move in result.moves:
+        shifts = _shift_loads(
+            session,
+            forecasts,
+            windows,
+            systems,
+            _after(bookings, result.moves),
+            config,
+            now,
+            exam_heat_kj,
+            days_gained,
+        )
+        for move in [*result.moves, *(m for shift in shifts for m in shift.moves)]:
             if session.get(ScheduleChange, (move.appointment_id, version)) is not None:
                 continue
             session.add(
@@ -209,5 +235,71 @@ def plan_day(
                 )
             )
     return DayPlan(
-        as_of, version, tuple(closed + changed), tuple(windows), result.moves, result.mip_gap
+        as_of,
+        version,
+        tuple(closed + changed),
+        tuple(windows),
+        result.moves,
+        result.mip_gap,
+        tuple(shifts),
     )
+
+
+def _after(bookings: Sequence[Booking], moves: Sequence[Move]) -> list[Booking]:
+    """Return the bookings with the moves applied (cancelled exams removed)."""
+    by_id = {m.appointment_id: m for m in moves}
+    out = []
+    for b in bookings:
+        move = by_id.get(b.appointment_id)
+        if move is None:
+            out.append(b)
+        elif move.new_system_id is not None and move.new_start is not None:
+            out.append(dataclasses.replace(b, system_id=move.new_system_id, start=move.new_start))
+    return out
+
+
+def _shift_loads(
+    session: Session,
+    forecasts: Sequence[FailureForecast],
+    windows: Sequence[MaintenanceSlot],
+    systems: Mapping[str, SystemInfo],
+    bookings: list[Booking],
+    config: PipelineConfig,
+    now: dt.datetime,
+    exam_heat_kj: Mapping[str, float] | None,
+    days_gained: DaysGained | None,
+) -> list[LoadShift]:
+    """Shift high-heat exams off every tube whose ticket reaches the configured priority."""
+    if exam_heat_kj is None:
+        return []
+    least = PRIORITIES.index(config["load_shift.min_priority"])
+    forecast_of = {f.life_id: f for f in forecasts}
+    at_risk = []
+    for slot in windows:
+        key = dedup_key(slot.system_id, slot.component, slot.life_id)
+        ticket = session.get(Ticket, key)
+        if (
+            slot.component == "xray_tube"
+            and ticket is not None
+            and PRIORITIES.index(ticket.priority) >= least
+        ):
+            at_risk.append(slot)
+    blocks = [Block(s.system_id, s.start, s.end) for s in windows]
+    shifts = []
+    for slot in at_risk:
+        others = {s.system_id for s in at_risk} - {slot.system_id}
+        shift = shift_load(
+            slot,
+            forecast_of[slot.life_id],
+            systems,
+            bookings,
+            exam_heat_kj,
+            config,
+            now,
+            blocks=blocks,
+            avoid=others,
+            days_gained=days_gained,
+        )
+        bookings = _after(bookings, shift.moves)
+        shifts.append(shift)
+    return shifts
