@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from equiptwin.planning.bookings import Block, Booking, SystemInfo, overlaps
-from equiptwin.planning.rebooking import RebookingRules, rebook
+from equiptwin.planning.rebooking import Move, RebookingRules, rebook
 
 from .conftest import TZ, config_with
 
@@ -187,3 +187,24 @@ def test_rebooking_invariants(case: tuple[list[Booking], Block]) -> None:
         if move.new_start is None:
             assert not _grid_free(by_id[move.appointment_id], final, block)
     assert result.mip_gap <= 1e-6
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(schedules())
+def test_pruning_candidates_keeps_the_optimum(case: tuple[list[Booking], Block]) -> None:
+    bookings, block = case
+    displaced = [
+        b
+        for b in bookings
+        if b.system_id == block.system_id and overlaps(b.start, b.end, block.start, block.end)
+    ][:6]
+    staying = [b for b in bookings if b not in displaced]
+    pruned = rebook(displaced, staying, [block], SYSTEMS, RULES, NOW)
+    full = rebook(displaced, staying, [block], SYSTEMS, RULES, NOW, prune=False)
+    assert pruned.candidates <= full.candidates
+
+    def outcome(moves: tuple[Move, ...]) -> list[tuple[str, str]]:
+        return sorted((m.priority, m.action) for m in moves)
+
+    assert outcome(pruned.moves) == outcome(full.moves)
+    assert abs(pruned.objective - full.objective) <= 1e-6 * max(1.0, full.objective)

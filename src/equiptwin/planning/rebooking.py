@@ -196,6 +196,7 @@ def rebook(
     now: dt.datetime,
     reasons: Mapping[str, str] | None = None,
     time_limit_s: float = 60.0,
+    prune: bool = True,
 ) -> RebookingResult:
     """Find new systems and times for displaced exams (see the module docstring).
 
@@ -217,6 +218,8 @@ def rebook(
         Why each exam moves, by ``appointment_id``.
     time_limit_s : float
         HiGHS's time limit; the result's ``mip_gap`` says how close it got.
+    prune : bool
+        Keep only the candidates that can matter (exact; ``False`` keeps all, for checks).
 
     Returns
     -------
@@ -263,7 +266,7 @@ def rebook(
                 if _allowed(exam, home, start, now) and busy.free(target.system_id, start, end):
                     shift_h = abs((start - exam.start).total_seconds()) / 3600
                     options.append((weight * (shift_h + penalty), start, end))
-            for cost, start, end in sorted(options)[:keep]:
+            for cost, start, end in sorted(options)[: keep if prune else None]:
                 var = len(costs)
                 costs.append(cost)
                 exam_of.append(e)
