@@ -117,3 +117,10 @@ def test_changes_are_all_or_nothing(engine: sa.Engine) -> None:
     else:
         raise AssertionError("unknown system accepted")
     assert _tickets(engine) == [] and _outbox(engine) == []
+
+
+def test_unknown_life_is_named(engine: sa.Engine) -> None:
+    import pytest
+
+    with pytest.raises(KeyError, match="CT-AMS-01/L9"):
+        update_tickets(engine, [forecast(life_id="CT-AMS-01/L9")], CFG)

@@ -216,7 +216,7 @@ def update_tickets(
     Raises
     ------
     UnknownSystemError
-        When a forecast names a system that is not in the registry.
+        When a forecast names a system or component life that is not in the registry.
     """
     with Session(engine) as session, session.begin():
         return apply_forecasts(session, forecasts, config, slots)
@@ -240,7 +240,12 @@ def apply_forecasts(
                 "with it before planning."
             )
         life = session.get(ComponentLife, forecast.life_id)
-        if life is not None and life.ended_on is not None and life.ended_on < forecast.as_of:
+        if life is None:
+            raise UnknownSystemError(
+                f"forecast for unknown component life {forecast.life_id!r} of "
+                f"{forecast.system_id}; ingest the asset registry and service records first."
+            )
+        if life.ended_on is not None and life.ended_on < forecast.as_of:
             continue  # the life ended; close_replaced closes its ticket
         policy = policy_for(config, system.site, system.modality)
         wanted = policy.priority(forecast)
