@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -43,8 +42,9 @@ def with_sections(config: PipelineConfig, **sections: Any) -> PipelineConfig:
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> sa.Engine:
-    engine = db.open_store(f"sqlite:///{tmp_path / 'store.sqlite'}")
+def engine(store_url: str) -> sa.Engine:
+    """A migrated store (SQLite, and PostgreSQL where reachable) holding the fleet."""
+    engine = db.open_store(store_url)
     with engine.begin() as conn:
         for system_id, site, modality, component in FLEET:
             conn.execute(

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 import sqlalchemy as sa
 
 from equiptwin.forecast import Driver
@@ -120,7 +121,5 @@ def test_changes_are_all_or_nothing(engine: sa.Engine) -> None:
 
 
 def test_unknown_life_is_named(engine: sa.Engine) -> None:
-    import pytest
-
     with pytest.raises(KeyError, match="CT-AMS-01/L9"):
         update_tickets(engine, [forecast(life_id="CT-AMS-01/L9")], CFG)
