@@ -4,10 +4,12 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from equiptwin.errors import ConfigError
 from equiptwin.planning.bookings import Booking, SystemInfo
-from equiptwin.planning.slots import CostModel, choose_slot, p_fail_before
+from equiptwin.planning.slots import CostModel, choose_slot, evaluate_slot, p_fail_before
 
 from .conftest import AS_OF, NOW, TZ, config_with, forecast
 
@@ -89,3 +91,38 @@ def test_no_room_returns_none() -> None:
         )
         is None
     )
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(2, 6),
+            st.integers(7 * 4, 19 * 4),
+            st.sampled_from([15, 30, 45]),
+            st.sampled_from(["stat", "inpatient", "outpatient"]),
+        ),
+        max_size=40,
+    ),
+    st.floats(0, 0.5),
+    st.floats(0, 0.3),
+)
+def test_chosen_slot_is_the_cheapest_candidate(
+    raw: list[tuple[int, int, int, str]], p7: float, extra: float
+) -> None:
+    bookings = [
+        Booking(f"E{i}", CT.system_id, local(day, q // 4, 15 * (q % 4)), minutes, prio)
+        for i, (day, q, minutes, prio) in enumerate(raw)
+    ]
+    cfg = config_with(maintenance__search_days=5)
+    f = forecast(p=(p7, p7 + extra, min(1.0, p7 + 2 * extra)))
+    best = choose_slot(f, CT, bookings, cfg, NOW)
+    assert best is not None
+    assert best.expected_cost == pytest.approx(best.displacement_cost + best.risk_cost)
+    for day in range(2, 7):
+        for half_hours in range(0, 13):
+            start = local(day, 7) + dt.timedelta(minutes=30 * half_hours)
+            other = evaluate_slot(f, CT, bookings, start, cfg)
+            assert best.expected_cost <= other.expected_cost + 1e-9
+            hit = {b.appointment_id for b in bookings if b.start < other.end and start < b.end}
+            assert set(other.displaced) == hit

@@ -4,15 +4,19 @@ import datetime as dt
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from equiptwin.forecast import Driver
+from equiptwin.planning.policy import PRIORITIES
 from equiptwin.planning.tickets import (
     close_replaced,
     dedup_key,
     recommended_action,
     update_tickets,
 )
-from equiptwin.store.schema import ComponentLife, OutboxMessage, Ticket
+from equiptwin.store import db
+from equiptwin.store.schema import ComponentLife, OutboxMessage, System, Ticket
 
 from .conftest import AS_OF, config_with, forecast, life_of
 
@@ -123,3 +127,56 @@ def test_changes_are_all_or_nothing(engine: sa.Engine) -> None:
 def test_unknown_life_is_named(engine: sa.Engine) -> None:
     with pytest.raises(KeyError, match="CT-AMS-01/L9"):
         update_tickets(engine, [forecast(life_id="CT-AMS-01/L9")], CFG)
+
+
+@st.composite
+def forecast_days(draw: st.DrawFn) -> list[tuple[float, float, float]]:
+    days = []
+    for _ in range(draw(st.integers(1, 8))):
+        p7 = draw(st.floats(0, 1))
+        p14 = draw(st.floats(p7, 1))
+        days.append((p7, p14, draw(st.floats(p14, 1))))
+    return days
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(forecast_days())
+def test_ticket_history_invariants(days: list[tuple[float, float, float]]) -> None:
+    """Whatever the forecasts: one ticket, revisions 1..n with an outbox row per sink each,
+    priorities never fall, and repeating a day's forecast issues nothing."""
+    engine = db.open_store("sqlite://")
+    with engine.begin() as c:
+        c.execute(
+            sa.insert(System).values(
+                system_id="CT-AMS-01",
+                site="AMS",
+                modality="CT",
+                manufacturer="A",
+                model="M",
+                installed_on=None,
+                timezone="UTC",
+            )
+        )
+        c.execute(
+            sa.insert(ComponentLife).values(
+                life_id=life_of("CT-AMS-01"),
+                system_id="CT-AMS-01",
+                component="xray_tube",
+                installed_on=AS_OF,
+            )
+        )
+    ranks = []
+    for i, p in enumerate(days):
+        f = forecast(p=p, as_of=AS_OF + i * DAY, window_days=None)
+        update_tickets(engine, [f], CFG)
+        assert update_tickets(engine, [f], CFG) == []
+        tickets = _tickets(engine)
+        assert len(tickets) <= 1
+        if tickets:
+            ranks.append(PRIORITIES.index(tickets[0].priority))
+    assert ranks == sorted(ranks)
+    tickets = _tickets(engine)
+    revisions = tickets[0].revision if tickets else 0
+    key = dedup_key("CT-AMS-01", "xray_tube", life_of("CT-AMS-01"))
+    expected = sorted((key, r, s) for r in range(1, revisions + 1) for s in ("email", "file"))
+    assert _outbox(engine) == expected
