@@ -101,3 +101,21 @@ def test_quiet_forecasts_plan_nothing(busy: sa.Engine) -> None:
 def test_forecasts_of_another_day_are_refused(busy: sa.Engine) -> None:
     with pytest.raises(ValueError, match="one day"):
         plan_day(busy, [forecast(as_of=AS_OF - dt.timedelta(days=1))], AS_OF, CFG, NOW)
+
+
+def test_an_exam_moved_twice_in_one_plan_is_one_change() -> None:
+    from equiptwin.planning.plan import _combined
+    from equiptwin.planning.rebooking import Move
+
+    t = [local(2, h).astimezone(dt.UTC) for h in (8, 9, 10)]
+    first = Move("E1", "outpatient", "CT-AMS-01", t[0], "CT-AMS-01", t[1], "maintenance")
+    then = Move("E1", "outpatient", "CT-AMS-01", t[1], "CT-AMS-02", t[2], "load shifting")
+    other = Move("E2", "outpatient", "CT-AMS-01", t[0], None, None, "maintenance")
+    (e1, e2) = sorted(_combined([first, other], [then]), key=lambda m: m.appointment_id)
+    assert (e1.old_system_id, e1.old_start, e1.new_system_id, e1.new_start) == (
+        "CT-AMS-01",
+        t[0],
+        "CT-AMS-02",
+        t[2],
+    )
+    assert e1.reason == "maintenance; then load shifting" and e2 == other

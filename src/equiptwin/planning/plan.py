@@ -204,9 +204,8 @@ def plan_day(
                 for k in blocks
             )
         ]
-        staying = [
-            b for b in bookings if b.appointment_id not in {d.appointment_id for d in displaced}
-        ]
+        displaced_ids = {d.appointment_id for d in displaced}
+        staying = [b for b in bookings if b.appointment_id not in displaced_ids]
         result = rebook(displaced, staying, blocks, systems, rules, now, why)
         shifts = _shift_loads(
             session,
@@ -219,7 +218,7 @@ def plan_day(
             exam_heat_kj,
             days_gained,
         )
-        for move in [*result.moves, *(m for shift in shifts for m in shift.moves)]:
+        for move in _combined(result.moves, [m for shift in shifts for m in shift.moves]):
             if session.get(ScheduleChange, (move.appointment_id, version)) is not None:
                 continue
             session.add(
@@ -243,6 +242,24 @@ def plan_day(
         result.mip_gap,
         tuple(shifts),
     )
+
+
+def _combined(first: Sequence[Move], then: Sequence[Move]) -> list[Move]:
+    """Return one move per exam: an exam moved twice goes from its first to its last place."""
+    by_id = {m.appointment_id: m for m in first}
+    for move in then:
+        earlier = by_id.get(move.appointment_id)
+        by_id[move.appointment_id] = (
+            move
+            if earlier is None
+            else dataclasses.replace(
+                move,
+                old_system_id=earlier.old_system_id,
+                old_start=earlier.old_start,
+                reason=f"{earlier.reason}; then {move.reason}",
+            )
+        )
+    return list(by_id.values())
 
 
 def _after(bookings: Sequence[Booking], moves: Sequence[Move]) -> list[Booking]:
