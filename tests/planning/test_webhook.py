@@ -103,3 +103,11 @@ def test_server_down_is_retryable() -> None:
     with pytest.raises(DeliveryError, match="failed") as info:
         sink.send(ticket(1), NOW)
     assert info.value.retryable
+
+
+def test_errors_name_the_endpoint_without_credentials() -> None:
+    sink = WebhookSink("http://user:pw-secret@127.0.0.1:9", token_env="PATH", timeout_s=1, tries=1)
+    with pytest.raises(DeliveryError) as info:
+        sink.send(ticket(1), NOW)
+    assert "GET http://127.0.0.1:9/api/now/table/incident" in str(info.value)
+    assert "pw-secret" not in str(info.value) and "correlation_id" not in str(info.value)

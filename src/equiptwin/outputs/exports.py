@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import os
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -265,6 +266,16 @@ def capacity(
     )
     slot_of = {s.system_id: s for s in slots}
     forecast_of = {f.system_id: f for f in forecasts}
+    booked_h: dict[tuple[str, dt.date], float] = defaultdict(float)
+    for b in bookings:
+        if b.system_id in systems:
+            local_day = b.start.astimezone(systems[b.system_id].tz).date()
+            booked_h[(b.system_id, local_day)] += b.duration_min / 60
+    displaced_n: dict[tuple[str, dt.date], int] = defaultdict(int)
+    for m in moves:
+        if m.old_system_id in systems:
+            local_day = m.old_start.astimezone(systems[m.old_system_id].tz).date()
+            displaced_n[(m.old_system_id, local_day)] += 1
     rows = []
     for offset in range(days):
         day = first_day + dt.timedelta(days=offset)
@@ -273,11 +284,7 @@ def capacity(
             lo = dt.datetime.combine(day, open_from, tzinfo=tz)
             hi = dt.datetime.combine(day, open_to, tzinfo=tz)
             open_h = (hi - lo).total_seconds() / 3600
-            booked = sum(
-                b.duration_min / 60
-                for b in bookings
-                if b.system_id == system.system_id and b.start.astimezone(tz).date() == day
-            )
+            booked = booked_h.get((system.system_id, day), 0.0)
             slot = slot_of.get(system.system_id)
             planned = _hours(slot.start, slot.end, lo, hi) if slot else 0.0
             unplanned = 0.0
@@ -291,11 +298,7 @@ def capacity(
                     forecast, since, system
                 )
                 unplanned = max(0.0, p_down) * open_h
-            displaced = sum(
-                1
-                for m in moves
-                if m.old_system_id == system.system_id and m.old_start.astimezone(tz).date() == day
-            )
+            displaced = displaced_n.get((system.system_id, day), 0)
             rows.append(
                 CapacityRow(
                     day,

@@ -126,7 +126,8 @@ class WebhookSink(Sink):
 
     def _where(self, path: str) -> str:
         parts = urllib.parse.urlsplit(self.base_url.rstrip("/") + path)
-        return f"{parts.scheme}://{parts.hostname}:{parts.port or ''}{parts.path}"
+        port = f":{parts.port}" if parts.port else ""
+        return f"{parts.scheme}://{parts.hostname}{port}{parts.path}"  # no user, password or query
 
     def _request(self, method: str, path: str, body: Mapping[str, Any] | None) -> Any:
         url = self.base_url.rstrip("/") + path
