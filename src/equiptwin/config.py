@@ -59,6 +59,11 @@ def _port(value: Any) -> str | None:
     return None if 0 < value < 65536 else "must be a TCP port between 1 and 65535"
 
 
+def _addresses(value: Any) -> str | None:
+    ok = value and all(isinstance(a, str) and "@" in a for a in value)
+    return None if ok else "must be a non-empty list of e-mail addresses"
+
+
 def _sink_names(value: Any) -> str | None:
     known = ("file", "webhook", "email")
     bad = [v for v in value if v not in known]
@@ -416,6 +421,7 @@ SETTINGS: tuple[Setting, ...] = (
         list,
         ["servicedesk@localhost"],
         "Recipients of ticket e-mails.",
+        _addresses,
     ),
     Setting("sinks.email.user", str, "", "SMTP login user; empty for no login."),
     Setting(
