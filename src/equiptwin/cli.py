@@ -120,6 +120,21 @@ def demo(ctx: _Context, data_dir: Path, out: Path) -> None:
         click.echo(f"{stage:<10} {where}")
 
 
+@cli.command(epilog="Example: equiptwin --pipeline pipelines/default.toml deliver")
+@pass_ctx
+@_one_line_errors
+def deliver(ctx: _Context) -> None:
+    """Send pending ticket revisions from the outbox to the sinks in `sinks.enabled`."""
+    from equiptwin.clock import utc_now
+    from equiptwin.planning.outbox import deliver as deliver_pending
+
+    report = deliver_pending(store_db.open_store(ctx.db), ctx.config, utc_now())
+    click.echo(
+        f"delivered {report.delivered}, retrying {report.retrying}, failed {report.failed}, "
+        f"waiting {report.waiting}"
+    )
+
+
 def main(argv: list[str] | None = None) -> Any:
     """Entry point of the ``equiptwin`` console script."""
     return cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="equiptwin")

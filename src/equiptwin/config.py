@@ -36,6 +36,40 @@ def _horizons(value: Any) -> str | None:
     return None if list(value) == sorted(set(value)) else "must be strictly increasing"
 
 
+def _hhmm(value: Any) -> str | None:
+    parts = value.split(":")
+    ok = len(parts) == 2 and all(p.isdigit() and len(p) == 2 for p in parts)
+    return None if ok and int(parts[0]) < 24 and int(parts[1]) < 60 else "must be a time HH:MM"
+
+
+def _weekdays(value: Any) -> str | None:
+    ok = value and all(isinstance(d, int) and 1 <= d <= 7 for d in value)
+    return None if ok else "must be a non-empty list of ISO weekdays (1 = Monday .. 7 = Sunday)"
+
+
+def _non_negative(value: Any) -> str | None:
+    return None if value >= 0 else "must be 0 or more"
+
+
+def _impact(value: Any) -> str | None:
+    return None if value in (1, 2, 3) else "must be 1 (high), 2 (medium) or 3 (low)"
+
+
+def _port(value: Any) -> str | None:
+    return None if 0 < value < 65536 else "must be a TCP port between 1 and 65535"
+
+
+def _addresses(value: Any) -> str | None:
+    ok = value and all(isinstance(a, str) and "@" in a for a in value)
+    return None if ok else "must be a non-empty list of e-mail addresses"
+
+
+def _sink_names(value: Any) -> str | None:
+    known = ("file", "webhook", "email")
+    bad = [v for v in value if v not in known]
+    return f"may hold only {known}" if bad else None
+
+
 @dataclass(frozen=True)
 class Setting:
     """One row of the settings table.
@@ -99,6 +133,328 @@ SETTINGS: tuple[Setting, ...] = (
         _probability,
     ),
     Setting("outputs.dir", str, "out", "Folder for reports and exports."),
+    # --- planning: ticket policy (per modality / site overrides in [policy_overrides]) ---
+    Setting(
+        "policy.horizon_days",
+        int,
+        14,
+        "Horizon, in days, whose P(fail within h days) sets a ticket's priority; must be one "
+        "of `forecast.horizons_days`.",
+        _positive,
+    ),
+    Setting(
+        "policy.p_open",
+        float,
+        0.2,
+        "P(fail within `policy.horizon_days`) at or above which a ticket opens (priority low).",
+        _probability,
+    ),
+    Setting(
+        "policy.p_high",
+        float,
+        0.5,
+        "P(fail within `policy.horizon_days`) at or above which a ticket is priority high.",
+        _probability,
+    ),
+    Setting(
+        "policy.p_critical",
+        float,
+        0.8,
+        "P(fail within `policy.horizon_days`) at or above which a ticket is priority critical.",
+        _probability,
+    ),
+    Setting(
+        "policy.window_days_high",
+        int,
+        14,
+        "A failure window starting within this many days of `as_of` makes a ticket at "
+        "least priority high.",
+        _non_negative,
+    ),
+    Setting(
+        "policy.window_days_critical",
+        int,
+        3,
+        "A failure window starting within this many days of `as_of` makes a ticket critical.",
+        _non_negative,
+    ),
+    Setting(
+        "policy.impact",
+        int,
+        2,
+        "Service-desk impact of a ticket: 1 high, 2 medium, 3 low (ServiceNow scale).",
+        _impact,
+    ),
+    Setting(
+        "policy.revision_min_p_change",
+        float,
+        0.05,
+        "Smallest change of P(fail within `policy.horizon_days`) that issues a new ticket "
+        "revision when nothing else changed.",
+        _probability,
+    ),
+    # --- planning: maintenance slot choice ---
+    Setting(
+        "maintenance.workday_start",
+        str,
+        "07:00",
+        "Engineers' working day starts (HH:MM, the system's local time).",
+        _hhmm,
+    ),
+    Setting(
+        "maintenance.workday_end",
+        str,
+        "19:00",
+        "Engineers' working day ends (HH:MM, the system's local time).",
+        _hhmm,
+    ),
+    Setting(
+        "maintenance.workdays",
+        list,
+        [1, 2, 3, 4, 5],
+        "ISO weekdays engineers work (1 = Monday .. 7 = Sunday).",
+        _weekdays,
+    ),
+    Setting(
+        "maintenance.job_hours_xray_tube",
+        float,
+        6.0,
+        "Hours an X-ray tube replacement takes the system out of service.",
+        _positive,
+    ),
+    Setting(
+        "maintenance.job_hours_coldhead",
+        float,
+        8.0,
+        "Hours a cold-head service takes the system out of service.",
+        _positive,
+    ),
+    Setting(
+        "maintenance.search_days",
+        int,
+        14,
+        "Days after `as_of` searched for a maintenance slot (at most the longest forecast "
+        "horizon is used).",
+        _positive,
+    ),
+    Setting(
+        "maintenance.step_min",
+        int,
+        30,
+        "Minutes between candidate maintenance start times.",
+        _positive,
+    ),
+    # --- planning: cost model (published figures where noted in the README) ---
+    Setting(
+        "cost.downtime_per_day_mr",
+        float,
+        35000.0,
+        "Cost of one day of MR downtime, in currency units (published: up to ~$35k/day).",
+        _non_negative,
+    ),
+    Setting(
+        "cost.downtime_per_day_ct",
+        float,
+        7500.0,
+        "Cost of one day of CT downtime, in currency units (published: ~$5-10k/day).",
+        _non_negative,
+    ),
+    Setting(
+        "cost.downtime_per_day_xr",
+        float,
+        2500.0,
+        "Cost of one day of radiography downtime, in currency units (an assumption).",
+        _non_negative,
+    ),
+    Setting(
+        "cost.unplanned_downtime_days_xray_tube",
+        float,
+        3.0,
+        "Days an unplanned X-ray tube failure keeps the system down (an assumption).",
+        _non_negative,
+    ),
+    Setting(
+        "cost.unplanned_downtime_days_coldhead",
+        float,
+        5.0,
+        "Days an unplanned cold-head failure keeps the system down (an assumption).",
+        _non_negative,
+    ),
+    Setting(
+        "cost.emergency_premium",
+        float,
+        15000.0,
+        "Extra cost of an unplanned repair (call-out, expedited parts), currency units.",
+        _non_negative,
+    ),
+    Setting(
+        "cost.displaced_exam",
+        float,
+        150.0,
+        "Cost of moving one outpatient exam, currency units; other priorities are weighted.",
+        _non_negative,
+    ),
+    Setting("cost.weight_stat", float, 10.0, "Weight of a displaced stat exam.", _non_negative),
+    Setting(
+        "cost.weight_inpatient", float, 3.0, "Weight of a displaced inpatient exam.", _non_negative
+    ),
+    Setting(
+        "cost.weight_outpatient",
+        float,
+        1.0,
+        "Weight of a displaced outpatient exam.",
+        _non_negative,
+    ),
+    # --- planning: rebooking of displaced exams ---
+    Setting(
+        "booking.day_start",
+        str,
+        "07:00",
+        "Exams may be booked from this time (HH:MM, the system's local time).",
+        _hhmm,
+    ),
+    Setting(
+        "booking.day_end",
+        str,
+        "20:00",
+        "Exams must end by this time (HH:MM, the system's local time).",
+        _hhmm,
+    ),
+    Setting(
+        "booking.step_min",
+        int,
+        15,
+        "Minutes between candidate start times when rebooking an exam.",
+        _positive,
+    ),
+    Setting(
+        "rebooking.search_days",
+        int,
+        7,
+        "Days after the original start searched for a new time for an outpatient exam.",
+        _positive,
+    ),
+    Setting(
+        "rebooking.other_system_penalty_h",
+        float,
+        1.0,
+        "A move to another system counts as this many hours of delay.",
+        _non_negative,
+    ),
+    Setting(
+        "rebooking.other_site_penalty_h",
+        float,
+        48.0,
+        "A move to another site counts as this many hours of delay (same site first).",
+        _non_negative,
+    ),
+    # --- planning: load shifting off an at-risk X-ray tube ---
+    Setting(
+        "load_shift.min_exam_heat_kj",
+        float,
+        300.0,
+        "Exams whose typical anode heat reaches this many kJ are moved off an at-risk tube "
+        "until its slot (published: a CT spiral scan is ~700 kJ).",
+        _non_negative,
+    ),
+    Setting(
+        "load_shift.min_priority",
+        str,
+        "high",
+        "Ticket priority from which an X-ray tube's high-heat exams are moved to healthy "
+        "systems: `low`, `high` or `critical`.",
+        lambda v: None if v in ("low", "high", "critical") else "must be low, high or critical",
+    ),
+    # --- planning: ticket delivery ---
+    Setting(
+        "sinks.enabled",
+        list,
+        ["file"],
+        "Sinks every ticket revision is delivered to: any of `file`, `webhook`, `email`.",
+        _sink_names,
+    ),
+    Setting(
+        "sinks.file.dir",
+        str,
+        "tickets",
+        "Drop folder for tickets.jsonl and tickets.csv, relative to `outputs.dir` (or absolute).",
+    ),
+    Setting(
+        "sinks.webhook.url",
+        str,
+        "",
+        "Base URL of the service desk (ServiceNow-style table API at "
+        "`<url>/api/now/table/incident`).",
+    ),
+    Setting(
+        "sinks.webhook.token_env",
+        str,
+        "EQUIPTWIN_WEBHOOK_TOKEN",
+        "Environment variable holding the desk's bearer token; never stored or logged.",
+    ),
+    Setting(
+        "sinks.webhook.timeout_s",
+        float,
+        10.0,
+        "Seconds to wait for one HTTP request to the desk.",
+        _positive,
+    ),
+    Setting(
+        "sinks.webhook.tries",
+        int,
+        3,
+        "HTTP tries per delivery attempt, with exponential backoff and jitter between them.",
+        _positive,
+    ),
+    Setting(
+        "sinks.webhook.backoff_s",
+        float,
+        0.5,
+        "First pause between HTTP tries, in seconds; doubles with each try.",
+        _non_negative,
+    ),
+    Setting("sinks.email.host", str, "localhost", "SMTP server host."),
+    Setting("sinks.email.port", int, 25, "SMTP server port.", _port),
+    Setting("sinks.email.sender", str, "equiptwin@localhost", "From address of ticket e-mails."),
+    Setting(
+        "sinks.email.to",
+        list,
+        ["servicedesk@localhost"],
+        "Recipients of ticket e-mails.",
+        _addresses,
+    ),
+    Setting("sinks.email.user", str, "", "SMTP login user; empty for no login."),
+    Setting(
+        "sinks.email.password_env",
+        str,
+        "EQUIPTWIN_SMTP_PASSWORD",
+        "Environment variable holding the SMTP password; never stored or logged.",
+    ),
+    Setting("sinks.email.starttls", bool, False, "Upgrade the SMTP connection with STARTTLS."),
+    Setting(
+        "sinks.email.timeout_s", float, 10.0, "Seconds to wait for the SMTP server.", _positive
+    ),
+    Setting(
+        "outbox.max_attempts",
+        int,
+        12,
+        "Delivery attempts per outbox message before it is marked failed.",
+        _positive,
+    ),
+    Setting(
+        "outbox.backoff_s",
+        float,
+        60.0,
+        "Seconds before the second delivery attempt; doubles with each attempt.",
+        _positive,
+    ),
+    Setting(
+        "outbox.backoff_max_s",
+        float,
+        3600.0,
+        "Longest pause between delivery attempts, in seconds.",
+        _positive,
+    ),
 )
 
 OPEN_SECTIONS: tuple[str, ...] = ("mappings", "policy_overrides")
@@ -163,6 +519,31 @@ def _validate(key: str, value: Any, source: str) -> Any:
     if broken:
         raise ConfigError(f"{source}: `{key}` {broken}, but found {value!r}.")
     return value
+
+
+def validate_setting(key: str, value: Any, source: str) -> Any:
+    """Check one value against its setting's type and rule, as a pipeline file's are.
+
+    Parameters
+    ----------
+    key : str
+        Dotted key of a row of :data:`SETTINGS`.
+    value : Any
+        The value to check (an ``int`` is converted for a ``float`` setting).
+    source : str
+        Where the value came from, for the message (``"pipelines/ams.toml [policy_overrides]"``).
+
+    Returns
+    -------
+    Any
+        The checked value.
+
+    Raises
+    ------
+    ConfigError
+        When the key is unknown or the value has the wrong type or breaks the rule.
+    """
+    return _validate(key, value, source)
 
 
 def load_pipeline(path: str | Path) -> PipelineConfig:
