@@ -24,6 +24,7 @@ LIVES = {
     "long_warned": ("CT", 100, "failure", True, [(75, 100)]),  # raised 25 d ahead, kept on
     "too_late": ("CT", 100, "failure", True, [(98, 100)]),  # 2 d ahead: missed, not false
     "before_window": ("XR", 100, "failure", False, [(78, 79)]),  # off before the window
+    "standing": ("XR", None, None, False, [(10, 80)]),  # on for 70 d: raised 3 times, false
     "false_alarm": ("MR", None, None, True, [(50, 52)]),  # no failure in 30 d: false
     "unresolved": ("MR", None, None, True, [(170, 172)]),  # data ends 12 d later: unknown
     "replaced": ("MR", 60, "preventive", True, [(55, 57)]),  # replaced 5 d later: unknown
@@ -75,7 +76,7 @@ def test_recall_and_lead_time(lives: pd.DataFrame, forecasts: pd.DataFrame) -> N
     assert ct["median_lead_days"] == pytest.approx((12 + 25) / 2)
     assert ct["false_alerts"] == 0
     xr = _row(table, "XR")
-    assert (xr["n_failures"], xr["n_alerted"], xr["false_alerts"]) == (1, 0, 0)
+    assert (xr["n_failures"], xr["n_alerted"], xr["false_alerts"]) == (1, 0, 3)
     assert np.isnan(xr["median_lead_days"])
 
 

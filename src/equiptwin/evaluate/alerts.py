@@ -5,7 +5,9 @@ example ``P(fail within 14 d) >= threshold``, see :func:`alerts_from_probability
 the lives' true outcomes. Definitions (:class:`AlertRules` holds the numbers):
 
 * An **alert episode** is a run of consecutive forecast rows of one life with the alert
-  on; it starts on its first row.
+  on; it starts on its first row. A run kept on longer than ``false_after_days`` counts
+  as a new episode every ``false_after_days`` (a standing alert is raised again), so an
+  alert that is simply always on cannot pass as a single alert.
 * A failure is **eligible** when its life has a forecast in the *alert window*
   ``[failure - max_lead_days, failure - min_lead_days]`` (default 20 and 3 days), and
   **alerted** when one of those forecasts has the alert on. Its **lead time** is the
@@ -91,16 +93,23 @@ def _days(delta: pd.Series) -> np.ndarray:
     return np.asarray(delta.to_numpy("timedelta64[s]") / _DAY, dtype=np.float64)
 
 
-def _episodes(rows: pd.DataFrame) -> pd.DataFrame:
-    """Return ``rows`` (sorted by life and day) with alert episode numbers and starts."""
+def _episodes(rows: pd.DataFrame, length_days: int) -> pd.DataFrame:
+    """Return ``rows`` (sorted by life and day) with alert episode numbers and starts.
+
+    Runs of alert rows are cut into episodes of at most ``length_days`` days.
+    """
     alert = rows["alert"].to_numpy(dtype=bool)
     same_life = rows["life_id"].eq(rows["life_id"].shift()).to_numpy()
     prev_alert = np.concatenate([[False], alert[:-1]]) & same_life
-    starts = alert & ~prev_alert
-    episode = np.where(alert, np.cumsum(starts), 0)
-    out = rows.assign(episode=episode)
-    first = out[alert].groupby("episode")["as_of"].transform("min")
-    out.loc[alert, "episode_start"] = first
+    run = np.where(alert, np.cumsum(alert & ~prev_alert), 0)
+    out = rows.assign(run=run)
+    run_start = out.loc[alert].groupby("run")["as_of"].transform("min")
+    segment = (_days(out.loc[alert, "as_of"] - run_start) // length_days).astype(np.int64)
+    out.loc[alert, "episode_start"] = run_start + pd.to_timedelta(segment * length_days, "D")
+    out["episode"] = 0
+    out.loc[alert, "episode"] = (
+        out.loc[alert].groupby(["run", "episode_start"], sort=False).ngroup() + 1
+    )
     return out
 
 
@@ -159,7 +168,7 @@ def alert_metrics(
     rows["fail_on"] = np.where(failed[pos], ended[pos], np.datetime64("NaT"))
     rows["seen_until"] = seen_until[pos]
     rows = rows[rows["as_of"] < rows["seen_until"]]
-    rows = _episodes(rows.sort_values(["life_id", "as_of"], kind="stable"))
+    rows = _episodes(rows.sort_values(["life_id", "as_of"], kind="stable"), rules.false_after_days)
 
     lead = _days(rows["fail_on"] - rows["as_of"])
     in_window = (lead >= rules.min_lead_days) & (lead <= rules.max_lead_days)
