@@ -36,7 +36,8 @@ _COX_MIN_CENSORED_DAYS = 1e-6
 class SurvivalTarget:
     """Time-to-failure bounds in days, one pair per row.
 
-    Build it with :meth:`from_arrays`; the fields are validated on construction.
+    Build it with :meth:`from_arrays`, or from bounds directly; the fields are copied,
+    validated and made read-only on construction.
 
     Parameters
     ----------
@@ -50,9 +51,13 @@ class SurvivalTarget:
     upper_days: NDArray[np.float64]
 
     def __post_init__(self) -> None:
-        _validate_bounds(self.lower_days, self.upper_days)
-        self.lower_days.setflags(write=False)
-        self.upper_days.setflags(write=False)
+        lower = _as_float(self.lower_days, "lower_days").copy()
+        upper = _as_float(self.upper_days, "upper_days").copy()
+        _validate_bounds(lower, upper)
+        lower.setflags(write=False)
+        upper.setflags(write=False)
+        object.__setattr__(self, "lower_days", lower)
+        object.__setattr__(self, "upper_days", upper)
 
     @classmethod
     def from_arrays(
@@ -116,14 +121,14 @@ class SurvivalTarget:
                     f"{given[i]!r}; mark the row as an event if it failed in that interval."
                 )
             upper = np.where(ev & ~np.isnan(given), given, upper)
-        return cls(time.copy(), upper.astype(np.float64))
+        return cls(time, upper)
 
     def __len__(self) -> int:
         return int(self.lower_days.shape[0])
 
     def __getitem__(self, rows: Any) -> SurvivalTarget:
         """Return the target of a subset of rows (an index array, mask or slice)."""
-        return SurvivalTarget(self.lower_days[rows].copy(), self.upper_days[rows].copy())
+        return SurvivalTarget(self.lower_days[rows], self.upper_days[rows])
 
     @property
     def event(self) -> NDArray[np.bool_]:
@@ -200,9 +205,6 @@ def _as_float(values: ArrayLike, name: str) -> NDArray[np.float64]:
 
 
 def _validate_bounds(lower: NDArray[np.float64], upper: NDArray[np.float64]) -> None:
-    for name, arr in (("lower_days", lower), ("upper_days", upper)):
-        if not isinstance(arr, np.ndarray) or arr.dtype != np.float64 or arr.ndim != 1:
-            raise ValueError(f"`{name}` must be a 1-d float64 array; build with from_arrays.")
     if lower.shape != upper.shape:
         raise ValueError(f"`lower_days` {lower.shape} and `upper_days` {upper.shape} differ.")
     checks = (
