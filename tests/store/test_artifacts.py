@@ -12,7 +12,13 @@ import pandas as pd
 import pytest
 
 from equiptwin.errors import ModelCompatibilityError
-from equiptwin.store.artifacts import CARD_FILE, FORMAT_VERSION, load_model, save_model
+from equiptwin.store.artifacts import (
+    CARD_FILE,
+    FORMAT_VERSION,
+    list_versions,
+    load_model,
+    save_model,
+)
 from equiptwin.survival.base import NotFittedError, SurvivalEstimator
 from equiptwin.survival.baselines import CoxPH
 from equiptwin.survival.calibrate import CalibratedEstimator
@@ -131,3 +137,12 @@ def test_only_fitted_boosted_models_are_stored(
         _save(CoxPH(features=FEATURES).fit(*data), tmp_path)
     with pytest.raises(ValueError, match="model_version"):
         _save(XGBAFT(features=FEATURES, n_estimators=5).fit(*data), tmp_path, "../escape")
+
+
+def test_list_versions_skips_broken_folders(
+    saved: Path, data: tuple[pd.DataFrame, SurvivalTarget]
+) -> None:
+    _save(XGBAFT(features=FEATURES, n_estimators=5).fit(*data), saved.parent, "v2")
+    (saved.parent / "not-a-model").mkdir()
+    assert [card.model_version for card in list_versions(saved.parent)] == ["v1", "v2"]
+    assert list_versions(saved.parent / "missing") == []

@@ -146,8 +146,9 @@ def test_landmark_step_and_interval_censoring() -> None:
         ({"end_reason": ["broken", None, None, None]}, "must be one of"),
         ({"life_id": ["a", "a", "b", "c"]}, "unique"),
         ({"installed_on": pd.to_datetime(["2024-02-01"] * 4)}, "before it is installed"),
+        ({"installed_on": pd.to_datetime(["2024-01-01", None] * 2)}, "no `installed_on`"),
     ],
-    ids=["end_reason", "duplicate", "ends_before_start"],
+    ids=["end_reason", "duplicate", "ends_before_start", "no_start"],
 )
 def test_landmark_rejects_bad_lives(change: dict[str, object], match: str) -> None:
     with pytest.raises(ValueError, match=match):

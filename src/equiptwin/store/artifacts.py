@@ -250,6 +250,25 @@ def read_card(path: str | Path) -> ModelCard:
     return card
 
 
+def list_versions(models_dir: str | Path) -> list[ModelCard]:
+    """Return the cards of the stored versions, oldest first (unreadable ones skipped).
+
+    Parameters
+    ----------
+    models_dir : str or Path
+        The registry folder; a missing folder holds no versions.
+    """
+    root = Path(models_dir)
+    cards = []
+    for folder in sorted(root.iterdir()) if root.is_dir() else []:
+        if folder.is_dir() and not folder.name.startswith("."):
+            try:
+                cards.append(read_card(folder))
+            except ModelCompatibilityError:
+                continue
+    return sorted(cards, key=lambda card: card.created_at)
+
+
 def load_model(
     path: str | Path, *, available_features: Sequence[str] | None = None
 ) -> tuple[SurvivalEstimator, ModelCard]:

@@ -309,6 +309,12 @@ def landmark_target(
         dup = lives.loc[lives["life_id"].duplicated(), "life_id"].iloc[0]
         raise ValueError(f"`life_id` must be unique in `lives`, but {dup!r} appears twice.")
     start = pd.to_datetime(lives["installed_on"]).to_numpy("datetime64[D]")
+    if np.isnat(start).any():
+        i = int(np.flatnonzero(np.isnat(start))[0])
+        raise ValueError(
+            f"life {lives['life_id'].iloc[i]!r} has no `installed_on`; every life needs its "
+            "installation date."
+        )
     ended = pd.to_datetime(lives["ended_on"]).to_numpy("datetime64[D]")
     stop = np.datetime64(data_end, "D")
     known_end = ~np.isnat(ended) & (ended <= stop)
