@@ -65,3 +65,11 @@ def test_needs_the_date_column_and_known_outcomes() -> None:
     short = SurvivalTarget.from_arrays(np.minimum(y.time_days, 3.0), y.event & (y.time_days < 3))
     with pytest.raises(ValueError, match="known outcome within"):
         model.fit(with_context(X, 24), short)
+
+
+def test_needs_dates_to_split() -> None:
+    X, y = synthetic_static(300, seed=25)
+    one_day = X.assign(as_of=pd.Timestamp("2024-05-01"))
+    model = CalibratedEstimator(estimator=XGBAFT(features=list(STATIC_FEATURES)))
+    with pytest.raises(ValueError, match="too short to split off a validation period"):
+        model.fit(one_day, y)

@@ -158,3 +158,11 @@ def test_landmark_rejects_bad_lives(change: dict[str, object], match: str) -> No
 def test_landmark_needs_its_columns() -> None:
     with pytest.raises(ValueError, match="lacks the column"):
         landmark_target(_lives().drop(columns="end_reason"), data_end=dt.date(2024, 1, 10))
+
+
+def test_landmark_end_on_data_end_is_not_known_yet() -> None:
+    lives = _lives().iloc[:1]
+    _, y = landmark_target(lives, data_end=dt.date(2024, 1, 5))
+    assert not y.event.any()
+    _, y = landmark_target(lives, data_end=dt.date(2024, 1, 6))
+    assert y.event.all()

@@ -157,8 +157,9 @@ def alert_metrics(
             "not in `lives`; pass the lives table the forecasts were made for."
         )
     ended = pd.to_datetime(life["ended_on"]).to_numpy("datetime64[D]")
-    failed = (life["end_reason"] == "failure").to_numpy() & ~np.isnat(ended)
     stop = np.datetime64(data_end, "D")
+    # A failure on or after data_end is not in the data yet (as in landmark_target).
+    failed = (life["end_reason"] == "failure").to_numpy() & ~np.isnat(ended) & (ended < stop)
     seen_until = np.where(np.isnat(ended), stop, np.minimum(ended, stop))
 
     rows = forecasts.loc[:, list(FORECAST_COLUMNS)].copy()

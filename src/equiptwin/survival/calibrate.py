@@ -126,6 +126,12 @@ class CalibratedEstimator(SurvivalEstimator):
         first, last = dates.min(), dates.max()
         self.split_date_ = (first + (1.0 - self.validation_fraction) * (last - first)).floor("D")
         early = (dates < self.split_date_).to_numpy()
+        if early.all() or not early.any():
+            raise ValueError(
+                f"CalibratedEstimator: the `{self.time_column}` dates span {first.date()} to "
+                f"{last.date()}, too short to split off a validation period; train on more "
+                "days."
+            )
         follow_up = ((self.split_date_ - dates[early]).dt.days).to_numpy(dtype=np.float64)
         model = clone(self.estimator).fit(
             self._inner_X(X.loc[early]), y[early].censored_at(follow_up)

@@ -112,16 +112,7 @@ class SurvivalCurves:
         level : float or ndarray of shape (n,)
             Probability in ``(0, 1]``, one for all rows or one per row.
         """
-        grid, cdf = self._cdf_with_origin()
-        lv = np.broadcast_to(np.asarray(level, dtype=np.float64), (len(self),))
-        reached = cdf >= lv[:, None] - _TOL
-        idx = np.where(reached.any(axis=1), reached.argmax(axis=1), -1)
-        rows = np.arange(len(self))
-        hi = np.clip(idx, 1, grid.size - 1)
-        f_lo, f_hi = cdf[rows, hi - 1], cdf[rows, hi]
-        frac = np.where(f_hi > f_lo, (lv - f_lo) / np.where(f_hi > f_lo, f_hi - f_lo, 1.0), 1.0)
-        days = grid[hi - 1] + np.clip(frac, 0.0, 1.0) * (grid[hi] - grid[hi - 1])
-        return np.where(idx >= 0, days, np.nan)
+        return _quantiles(*self._cdf_with_origin(), level)
 
     def median_days_left(self) -> NDArray[np.float64]:
         """Return the median time to failure per row, in days; ``NaN`` when beyond the grid."""
@@ -143,19 +134,37 @@ class SurvivalCurves:
         """
         if not 0.0 < coverage < 1.0:
             raise ValueError(f"`coverage` must be strictly between 0 and 1, but found {coverage}.")
-        f_max = 1.0 - self.survival[:, -1]
+        grid, cdf = self._cdf_with_origin()
+        f_max = cdf[:, -1]
         ok = f_max >= coverage - _TOL
         slack = np.clip(f_max - coverage, 0.0, None)
         best_start = np.full(len(self), np.nan)
         best_end = np.full(len(self), np.nan)
         for share in np.linspace(0.0, 1.0, _WINDOW_LEVELS):
             lo_level = share * slack
-            start = np.where(lo_level > 0, self.quantile_days(np.maximum(lo_level, _TOL)), 0.0)
-            end = self.quantile_days(np.minimum(lo_level + coverage, 1.0))
+            start = np.where(lo_level > 0, _quantiles(grid, cdf, np.maximum(lo_level, _TOL)), 0.0)
+            end = _quantiles(grid, cdf, np.minimum(lo_level + coverage, 1.0))
             better = ok & ~(end - start >= best_end - best_start)
             best_start = np.where(better, start, best_start)
             best_end = np.where(better, end, best_end)
         return best_start, best_end
+
+
+def _quantiles(
+    grid: NDArray[np.float64], cdf: NDArray[np.float64], level: float | NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Invert piecewise-linear distribution functions ``cdf`` (rows) on ``grid`` at ``level``."""
+    n = cdf.shape[0]
+    lv = np.broadcast_to(np.asarray(level, dtype=np.float64), (n,))
+    reached = cdf >= lv[:, None] - _TOL
+    idx = np.where(reached.any(axis=1), reached.argmax(axis=1), -1)
+    rows = np.arange(n)
+    hi = np.clip(idx, 1, grid.size - 1)
+    f_lo, f_hi = cdf[rows, hi - 1], cdf[rows, hi]
+    rise = f_hi > f_lo
+    frac = np.where(rise, (lv - f_lo) / np.where(rise, f_hi - f_lo, 1.0), 1.0)
+    days = grid[hi - 1] + np.clip(frac, 0.0, 1.0) * (grid[hi] - grid[hi - 1])
+    return np.where(idx >= 0, days, np.nan)
 
 
 def step_function_at(

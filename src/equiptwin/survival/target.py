@@ -263,9 +263,9 @@ def landmark_target(
     """Build one landmark row per life per day and its time-to-end target.
 
     A life contributes the ``as_of`` days ``installed_on, installed_on + step, ...``
-    strictly before its end, where the end is ``ended_on`` if it is on or before
-    ``data_end``, else ``data_end`` (a later replacement is not known yet, so the life
-    is censored there: this keeps training as-of correct). The target is the time from
+    strictly before its end, where the end is ``ended_on`` if it is before ``data_end``,
+    else ``data_end`` (a replacement on or after it is not known yet, so the life is
+    censored there: this keeps training as-of correct). The target is the time from
     ``as_of`` to the end: a failure when ``end_reason == "failure"`` and the end is
     ``ended_on``; censored otherwise (preventive replacement, ``None`` = still running).
 
@@ -317,7 +317,7 @@ def landmark_target(
         )
     ended = pd.to_datetime(lives["ended_on"]).to_numpy("datetime64[D]")
     stop = np.datetime64(data_end, "D")
-    known_end = ~np.isnat(ended) & (ended <= stop)
+    known_end = ~np.isnat(ended) & (ended < stop)
     end = np.where(known_end, ended, stop)
     if (end < start).any():
         i = int(np.flatnonzero(end < start)[0])
