@@ -156,6 +156,10 @@ def main() -> None:
             "false_alerts_per_system_year": float(overall["false_alerts_per_system_year"]),
             "fit_seconds": round(fit_s, 2),
         }
+        results[name] = {
+            k: None if isinstance(v, float) and not np.isfinite(v) else v
+            for k, v in results[name].items()
+        }  # strict JSON has no NaN or inf (a threshold of None: never alerts)
         tables.append(alerts.assign(model=name))
         print(
             f"{name:28s} "
@@ -197,7 +201,7 @@ def main() -> None:
         "seconds_total": round(time.perf_counter() - started, 1),
     }
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(payload, indent=2, default=float), encoding="utf-8")
+    OUT.write_text(json.dumps(payload, indent=2, default=float, allow_nan=False), encoding="utf-8")
     print(f"wrote {OUT} in {payload['seconds_total']} s")
 
 
