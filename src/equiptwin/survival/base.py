@@ -37,12 +37,8 @@ class SurvivalEstimator(ABC):
 
     Subclasses declare their hyperparameters in ``__init__`` (stored unchanged under the
     same names) and implement ``_fit``, ``_predict_survival`` and ``_predict_risk``.
-
-    Parameters
-    ----------
-    features : sequence of str or None
-        Columns of ``X`` the model uses; ``None`` uses every column, which must then
-        all be numeric.
+    Most take ``features`` (sequence of str or None): the columns of ``X`` the model
+    uses; ``None`` uses every column, which must then all be numeric.
     """
 
     feature_names_: list[str]
