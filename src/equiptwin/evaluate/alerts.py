@@ -1,0 +1,258 @@
+"""Alert metrics: were failures flagged early enough, and did alerts cry wolf.
+
+Input is one forecast row per life and ``as_of`` day with a boolean ``alert`` (for
+example ``P(fail within 14 d) >= threshold``, see :func:`alerts_from_probability`), and
+the lives' true outcomes. Definitions (:class:`AlertRules` holds the numbers):
+
+* An **alert episode** is a run of consecutive forecast rows of one life with the alert
+  on; it starts on its first row. A run kept on longer than ``false_after_days`` counts
+  as a new episode every ``false_after_days`` (a standing alert is raised again), so an
+  alert that is simply always on cannot pass as a single alert.
+* A failure is **eligible** when its life has a forecast in the *alert window*
+  ``[failure - max_lead_days, failure - min_lead_days]`` (default 20 and 3 days), and
+  **alerted** when one of those forecasts has the alert on. Its **lead time** is the
+  failure date minus the start of the episode holding the first such alert (an alert
+  raised earlier and kept on counts from when it was raised).
+* An episode is a **false alert** when its life is seen working ``false_after_days``
+  (default 30) after the episode starts: it did not fail within that time. An episode
+  whose life is censored sooner (preventive replacement, end of data) is
+  **unresolved**: whether it would have failed is unknown, so it counts as neither.
+* **System-years** are the days from each life's first forecast to its last, summed
+  and divided by 365.25 (one tracked component per system).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+FORECAST_COLUMNS: tuple[str, ...] = ("life_id", "as_of", "alert")
+LIVES_COLUMNS: tuple[str, ...] = ("life_id", "ended_on", "end_reason")
+_DAY = np.timedelta64(1, "D")
+
+
+@dataclass(frozen=True)
+class AlertRules:
+    """The numbers behind the alert metrics (see the module docstring).
+
+    Parameters
+    ----------
+    min_lead_days : int, default 3
+        Latest useful alert, in days before the failure.
+    max_lead_days : int, default 20
+        Earliest alert that still counts as a warning for that failure.
+    false_after_days : int, default 30
+        An episode not followed by a failure within this many days is false.
+    """
+
+    min_lead_days: int = 3
+    max_lead_days: int = 20
+    false_after_days: int = 30
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.min_lead_days <= self.max_lead_days <= self.false_after_days:
+            raise ValueError(
+                "AlertRules needs 0 <= min_lead_days <= max_lead_days <= false_after_days, "
+                f"but found {self.min_lead_days}, {self.max_lead_days}, "
+                f"{self.false_after_days}."
+            )
+
+
+def alerts_from_probability(
+    forecasts: pd.DataFrame, *, horizon_days: int, threshold: float
+) -> pd.Series:
+    """Return the alert flag ``p_fail_<h>d >= threshold`` per forecast row.
+
+    Parameters
+    ----------
+    forecasts : DataFrame
+        With a column ``p_fail_<horizon_days>d``.
+    horizon_days : int
+        Horizon of the probability the alert watches.
+    threshold : float
+        Probability at which the alert is on.
+    """
+    column = f"p_fail_{horizon_days}d"
+    if column not in forecasts.columns:
+        raise ValueError(f"`forecasts` has no column {column!r}; forecast that horizon first.")
+    return (forecasts[column] >= threshold).rename("alert")
+
+
+def _require(frame: pd.DataFrame, columns: Sequence[str], name: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"`{name}` lacks the column(s) {missing}; it needs {list(columns)}.")
+
+
+def _days(delta: pd.Series) -> np.ndarray:
+    """Return a timedelta Series as float days (NaN where missing)."""
+    return np.asarray(delta.to_numpy("timedelta64[s]") / _DAY, dtype=np.float64)
+
+
+def _episodes(rows: pd.DataFrame, length_days: int) -> pd.DataFrame:
+    """Return ``rows`` (sorted by life and day) with alert episode numbers and starts.
+
+    Runs of alert rows are cut into episodes of at most ``length_days`` days.
+    """
+    alert = rows["alert"].to_numpy(dtype=bool)
+    same_life = rows["life_id"].eq(rows["life_id"].shift()).to_numpy()
+    prev_alert = np.concatenate([[False], alert[:-1]]) & same_life
+    run = np.where(alert, np.cumsum(alert & ~prev_alert), 0)
+    out = rows.assign(run=run)
+    run_start = out.loc[alert].groupby("run")["as_of"].transform("min")
+    segment = (_days(out.loc[alert, "as_of"] - run_start) // length_days).astype(np.int64)
+    out.loc[alert, "episode_start"] = run_start + pd.to_timedelta(segment * length_days, "D")
+    out["episode"] = 0
+    out.loc[alert, "episode"] = (
+        out.loc[alert].groupby(["run", "episode_start"], sort=False).ngroup() + 1
+    )
+    return out
+
+
+def alert_metrics(
+    forecasts: pd.DataFrame,
+    lives: pd.DataFrame,
+    *,
+    data_end: dt.date,
+    by: Sequence[str] = ("modality", "component"),
+    rules: AlertRules | None = None,
+) -> pd.DataFrame:
+    """Return recall, lead time and false alerts per group and over all lives.
+
+    Parameters
+    ----------
+    forecasts : DataFrame
+        ``life_id``, ``as_of`` (date), ``alert`` (bool): one row per life and day.
+    lives : DataFrame
+        ``life_id``, ``ended_on`` (date or missing), ``end_reason`` (``"failure"``,
+        ``"preventive"`` or missing) and the ``by`` columns; optionally
+        ``has_precursor`` (bool) for recall over failures that showed precursors.
+    data_end : datetime.date
+        First day without data (lives still running are censored there).
+    by : sequence of str, default ("modality", "component")
+        Columns of ``lives`` to group by; a last row ``"all"`` covers every life.
+    rules : AlertRules, optional
+        Lead-time window and false-alert horizon; the defaults when omitted.
+
+    Returns
+    -------
+    DataFrame
+        One row per group: ``n_failures`` (eligible), ``n_alerted``, ``recall``,
+        ``median_lead_days``, ``false_alerts``, ``unresolved_alerts``,
+        ``system_years``, ``false_alerts_per_system_year`` and, with ``has_precursor``,
+        ``n_failures_precursor``, ``recall_precursor``.
+    """
+    rules = rules or AlertRules()
+    _require(forecasts, FORECAST_COLUMNS, "forecasts")
+    _require(lives, [*LIVES_COLUMNS, *by], "lives")
+    life = lives.set_index("life_id")
+    unknown = ~forecasts["life_id"].isin(life.index)
+    if unknown.any():
+        raise ValueError(
+            f"`forecasts` names life {forecasts.loc[unknown, 'life_id'].iloc[0]!r}, which is "
+            "not in `lives`; pass the lives table the forecasts were made for."
+        )
+    ended = pd.to_datetime(life["ended_on"]).to_numpy("datetime64[D]")
+    stop = np.datetime64(data_end, "D")
+    # A failure on or after data_end is not in the data yet (as in landmark_target).
+    failed = (life["end_reason"] == "failure").to_numpy() & ~np.isnat(ended) & (ended < stop)
+    seen_until = np.where(np.isnat(ended), stop, np.minimum(ended, stop))
+
+    rows = forecasts.loc[:, list(FORECAST_COLUMNS)].copy()
+    rows["as_of"] = pd.to_datetime(rows["as_of"]).to_numpy("datetime64[D]")
+    rows["alert"] = rows["alert"].astype(bool)
+    pos = life.index.get_indexer(pd.Index(rows["life_id"]))
+    rows["fail_on"] = np.where(failed[pos], ended[pos], np.datetime64("NaT"))
+    rows["seen_until"] = seen_until[pos]
+    rows = rows[rows["as_of"] < rows["seen_until"]]
+    rows = _episodes(rows.sort_values(["life_id", "as_of"], kind="stable"), rules.false_after_days)
+
+    lead = _days(rows["fail_on"] - rows["as_of"])
+    in_window = (lead >= rules.min_lead_days) & (lead <= rules.max_lead_days)
+    per_life = rows.assign(in_window=in_window, hit=in_window & rows["alert"].to_numpy())
+    failures = (
+        per_life[per_life["in_window"]]
+        .groupby("life_id")
+        .agg(fail_on=("fail_on", "first"), alerted=("hit", "any"))
+    )
+    first_hit = per_life[per_life["hit"]].groupby("life_id")["episode_start"].min()
+    failures["lead_days"] = _days(failures["fail_on"] - first_hit.reindex(failures.index))
+
+    starts = (
+        rows[rows["alert"]]
+        .groupby("episode")
+        .agg(
+            life_id=("life_id", "first"),
+            start=("episode_start", "first"),
+            fail_on=("fail_on", "first"),
+            seen_until=("seen_until", "first"),
+        )
+    )
+    horizon = starts["start"] + np.timedelta64(rules.false_after_days, "D")
+    true_alert = starts["fail_on"].notna() & (starts["fail_on"] <= horizon)
+    starts["false"] = ~true_alert & (starts["seen_until"] > horizon)
+    starts["unresolved"] = ~true_alert & ~starts["false"]
+
+    span = rows.groupby("life_id")["as_of"].agg(["min", "max"])
+    years = pd.Series((_days(span["max"] - span["min"]) + 1.0) / 365.25, index=span.index)
+    return _summarise(life, failures, starts, years, list(by))
+
+
+def _summarise(
+    life: pd.DataFrame,
+    failures: pd.DataFrame,
+    starts: pd.DataFrame,
+    years: pd.Series,
+    by: list[str],
+) -> pd.DataFrame:
+    index = life.index
+    alerted = failures["alerted"].reindex(index, fill_value=False).astype(bool)
+    per_life = (
+        life[by]
+        .astype(str)
+        .assign(
+            eligible=index.isin(failures.index),
+            alerted=alerted,
+            lead_days=failures["lead_days"].where(failures["alerted"]).reindex(index),
+            false_alerts=starts.groupby("life_id")["false"].sum().reindex(index, fill_value=0),
+            unresolved_alerts=starts.groupby("life_id")["unresolved"]
+            .sum()
+            .reindex(index, fill_value=0),
+            system_years=years.reindex(index, fill_value=0.0),
+        )
+    )
+    aggregations = {
+        "n_failures": ("eligible", "sum"),
+        "n_alerted": ("alerted", "sum"),
+        "median_lead_days": ("lead_days", "median"),
+        "false_alerts": ("false_alerts", "sum"),
+        "unresolved_alerts": ("unresolved_alerts", "sum"),
+        "system_years": ("system_years", "sum"),
+    }
+    if "has_precursor" in life.columns:
+        shows = life["has_precursor"].fillna(False).astype(bool)
+        per_life = per_life.assign(
+            precursor_failure=per_life["eligible"] & shows,
+            precursor_alerted=alerted & shows,
+        )
+        aggregations["n_failures_precursor"] = ("precursor_failure", "sum")
+        aggregations["n_alerted_precursor"] = ("precursor_alerted", "sum")
+    keys = by or ["group"]
+    parts = [per_life.groupby(by, as_index=False).agg(**aggregations)] if by else []
+    whole = per_life.assign(**dict.fromkeys(keys, "all"))
+    parts.append(whole.groupby(keys, as_index=False).agg(**aggregations))
+    table = pd.concat(parts, ignore_index=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        table["recall"] = table["n_alerted"] / table["n_failures"].where(table["n_failures"] > 0)
+        table["false_alerts_per_system_year"] = table["false_alerts"] / table["system_years"].where(
+            table["system_years"] > 0
+        )
+        if "n_failures_precursor" in table.columns:
+            table["recall_precursor"] = table["n_alerted_precursor"] / table[
+                "n_failures_precursor"
+            ].where(table["n_failures_precursor"] > 0)
+    return table

@@ -1,0 +1,90 @@
+"""Explanations in words, from xgboost contributions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from equiptwin.forecast import Driver
+from equiptwin.survival.baselines import KaplanMeier
+from equiptwin.survival.calibrate import CalibratedEstimator
+from equiptwin.survival.explain import FEATURE_TEXTS, FeatureText, describe, explain
+from equiptwin.survival.gbm import XGBAFT, XGBCox, XGBSurvival
+from equiptwin.survival.synthetic import synthetic_fleet
+from equiptwin.survival.target import SurvivalTarget
+
+FEATURES = ["age_days", "arc_count_7d", "arc_count_7d_21d_ago", "filament_dev_pct", "oil_temp_c"]
+
+
+def test_arc_rate_sentence() -> None:
+    row = pd.Series({"arc_count_7d": 63.0, "arc_count_7d_21d_ago": 2.1})
+    assert describe("arc_count_7d", row) == "arc rate 9/day, up from 0.3 three weeks ago"
+
+
+@pytest.mark.parametrize(
+    ("feature", "row", "text"),
+    [
+        ("stage2_k", {"stage2_k": 4.372}, "cold head stage-2 temperature 4.37 K"),
+        ("twin_p_fail_30d", {"twin_p_fail_30d": 0.42}, "twin's 30-day failure probability 42%"),
+        ("age_days", {"age_days": 1234.0}, "component age 1,234 days"),
+        ("mystery_signal", {"mystery_signal": 0.5}, "mystery_signal = 0.5"),
+        ("oil_temp_c", {"oil_temp_c": np.nan}, "tube oil temperature not measured"),
+    ],
+    ids=["kelvin", "percent", "thousands", "unknown_feature", "missing"],
+)
+def test_sentences(feature: str, row: dict[str, float], text: str) -> None:
+    assert describe(feature, pd.Series(row)) == text
+
+
+def test_down_and_unchanged_trends() -> None:
+    spec = FeatureText("arc rate", "/day", scale=1 / 7, baseline="b")
+    assert spec.sentence(7.0, 70.0) == "arc rate 1/day, down from 10 three weeks ago"
+    assert spec.sentence(7.0, 7.0) == "arc rate 1/day, unchanged since three weeks ago"
+
+
+def test_feature_table_extends_with_a_row() -> None:
+    table = {**FEATURE_TEXTS, "coastdown_s": FeatureText("anode coast-down", " s")}
+    assert describe("coastdown_s", pd.Series({"coastdown_s": 41.0}), table) == (
+        "anode coast-down 41 s"
+    )
+
+
+Tubes = tuple[pd.DataFrame, SurvivalTarget]
+
+
+@pytest.fixture(scope="module")
+def tubes() -> Tubes:
+    fleet = synthetic_fleet(80, seed=31, step_days=5)
+    tube = (fleet.rows["component"] == "xray_tube").to_numpy()
+    return fleet.rows[tube].reset_index(drop=True), fleet.target[tube]
+
+
+@pytest.mark.parametrize("cls", [XGBAFT, XGBCox], ids=["aft", "cox"])
+def test_drivers_follow_the_contributions(cls: type[XGBSurvival], tubes: Tubes) -> None:
+    rows, y = tubes
+    model = cls(features=FEATURES, n_estimators=60).fit(rows, y)
+    worst = rows.iloc[[int(np.argmax(rows["arc_count_7d"]))]]
+    drivers = explain(model, worst, top_k=2)[0]
+    assert len(drivers) == 2 and all(isinstance(d, Driver) for d in drivers)
+    assert drivers[0].feature == "arc_count_7d" and drivers[0].contribution > 0
+    assert drivers[0].text.startswith("arc rate ") and "three weeks ago" in drivers[0].text
+    assert abs(drivers[0].contribution) >= abs(drivers[1].contribution)
+    assert "arc_count_7d_21d_ago" not in {d.feature for d in drivers}  # merged into its trend
+    # Contributions add up to the margin minus the bias, with the hazard's sign.
+    dmatrix = model._dmatrix(worst)
+    margin = model.booster_.predict(dmatrix, output_margin=True)[0]
+    bias = model.booster_.predict(dmatrix, pred_contribs=True)[0, -1]
+    total = model.contributions(worst).sum()
+    assert total == pytest.approx(model._hazard_sign * (margin - bias), rel=1e-4)
+
+
+def test_explain_sees_through_calibration_and_rejects_baselines(tubes: Tubes) -> None:
+    rows, y = tubes
+    calibrated = CalibratedEstimator(
+        estimator=XGBAFT(features=FEATURES, n_estimators=30), validation_fraction=0.4
+    ).fit(rows[[*FEATURES, "as_of"]], y)
+    assert len(explain(calibrated, rows.iloc[:3], top_k=1)) == 3
+    km = KaplanMeier().fit(rows, y)
+    with pytest.raises(TypeError, match="xgboost survival model"):
+        explain(km, rows.iloc[:3])
