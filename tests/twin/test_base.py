@@ -17,6 +17,7 @@ def test_declaration_is_complete(model: DegradationModel) -> None:
     assert model.component in ("xray_tube", "coldhead")
     assert model.events[-1] == SUDDEN
     assert set(model.count_outputs) <= set(model.outputs)
+    assert set(model.load_inputs) <= set(model.inputs)
     for name in model.outputs:
         if name not in model.count_outputs:
             assert f"{name}_sd" in model.default_parameters

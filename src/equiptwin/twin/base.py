@@ -15,6 +15,9 @@ Class attributes, declared by each model:
 ``inputs``
     Names of the daily workload columns; ``u`` has shape ``(n, len(inputs))`` (one row
     per particle; a single workload is broadcast by :meth:`DegradationModel.simulate`).
+``load_inputs``
+    The inputs that measure load (scaled or moved by a what-if); the others are levels
+    or flags (mean mA, a chiller fault, a helium fill) and stay as planned.
 ``outputs``
     Names of the observable daily indicators; ``y`` has shape ``(n, len(outputs))``,
     ``NaN`` where the indicator is not measured that day.
@@ -146,6 +149,7 @@ class DegradationModel(ABC):
     component: ClassVar[str]
     states: ClassVar[tuple[str, ...]]
     inputs: ClassVar[tuple[str, ...]]
+    load_inputs: ClassVar[tuple[str, ...]]
     outputs: ClassVar[tuple[str, ...]]
     count_outputs: ClassVar[tuple[str, ...]]
     events: ClassVar[tuple[str, ...]]

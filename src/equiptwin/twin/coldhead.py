@@ -43,6 +43,7 @@ class ColdheadModel(DegradationModel):
     component: ClassVar[str] = "coldhead"
     states: ClassVar[tuple[str, ...]] = ("coldhead_wear", "he_level_pct")
     inputs: ClassVar[tuple[str, ...]] = ("scan_h", "chiller_fault", "he_fill_l")
+    load_inputs: ClassVar[tuple[str, ...]] = ("scan_h",)
     outputs: ClassVar[tuple[str, ...]] = (
         "stage2_k",
         "boil_off_l_per_day",

@@ -59,6 +59,7 @@ class XrayTubeModel(DegradationModel):
         "anode_wear",
     )
     inputs: ClassVar[tuple[str, ...]] = ("exams", "scan_s", "energy_j", "mean_ma")
+    load_inputs: ClassVar[tuple[str, ...]] = ("exams", "scan_s", "energy_j")
     outputs: ClassVar[tuple[str, ...]] = ("filament_a", "oil_c", "coastdown_s", "arc_count")
     count_outputs: ClassVar[tuple[str, ...]] = ("arc_count",)
     events: ClassVar[tuple[str, ...]] = (
