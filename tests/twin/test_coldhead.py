@@ -36,7 +36,7 @@ def test_chiller_fault_warms_stage2_without_wear() -> None:
 
 
 def test_helium_falls_by_boil_off_and_rises_by_fills() -> None:
-    x = np.array([[0.9, 60.0], [0.9, 60.0]])
+    x = np.array([[0.9, 60.0, 1.0], [0.9, 60.0, 1.0]])
     u = np.array([[8.0, 0.0, 0.0], [8.0, 0.0, 400.0]])
     nxt = M.next_state(x, u, np.ones((2, 1)), np.random.default_rng(3))
     assert nxt[0, 1] < 60.0 < nxt[1, 1]

@@ -56,7 +56,7 @@ def test_particles_past_a_threshold_lose_their_weight() -> None:
     model = ColdheadModel()
     pf = ParticleFilter(model, n_particles=100, resample_below=0.01)
     n = 100
-    x = np.column_stack([np.where(np.arange(n) < 50, 0.5, 1.2), np.full(n, 70.0)])
+    x = np.column_stack([np.where(np.arange(n) < 50, 0.5, 1.2), np.full(n, 70.0), np.ones(n)])
     state = FilterState("coldhead", 0, 3, x, np.ones((n, 1)), np.full(n, -np.log(n)))
     after = pf.update(state, [8.0, 0.0, 0.0], [np.nan] * 5)
     assert after.weight[50:].sum() < 1e-12

@@ -28,6 +28,11 @@ Class attributes, declared by each model:
     Failure modes. The last one is always ``"sudden"``: a constant daily hazard
     ``parameters["sudden_failure_per_day"]`` with no precursor. The others are
     threshold modes: they fire when their column of :meth:`damage` reaches 1.
+``rate_factor`` (the last state of every model)
+    A slowly varying multiplier on all wear rates (mean 1, lognormal Ornstein-Uhlenbeck
+    with ``rate_factor_sigma`` and ``rate_factor_days``): months-long changes in
+    operating conditions the inputs do not capture (cooling, room, protocol mix). It
+    keeps forecasts months ahead honestly uncertain.
 ``life_parameters``
     Names of the per-life parameters (wear-rate multipliers, lognormal with median 1);
     ``theta`` has shape ``(n, len(life_parameters))``.
@@ -53,9 +58,17 @@ Given those, the base class provides :meth:`~DegradationModel.observe` (indicato
 noise), :meth:`~DegradationModel.log_likelihood` (of observed indicators, ``NaN`` ignored),
 :meth:`~DegradationModel.event_probability` (daily probability of each mode),
 :meth:`~DegradationModel.health` (``1 - max damage`` clipped to [0, 1]),
-:meth:`~DegradationModel.step` (one day with failure draws) and
-:meth:`~DegradationModel.simulate` (lives run to failure or to the end of the workload,
-returning a frozen :class:`LifeSimulation`).
+:meth:`~DegradationModel.step` (one day with failure draws),
+:meth:`~DegradationModel.check_workload` (shape and sign checks, raising
+:class:`WorkloadError`), :meth:`~DegradationModel.simulate` (lives run to failure or to
+the end of the workload, returning a frozen :class:`LifeSimulation` with the state and
+indicator paths) and :meth:`~DegradationModel.time_to_failure` (failure day and mode
+only, from given states: the forecast's Monte Carlo).
+
+Each model also exposes the per-exam or per-reading physics that the fleet simulator
+writes into logs and the features invert (``XrayTubeModel.filament_current_a``,
+``oil_temp_after_exam_c``, ``coastdown_s``, ``arcs_per_exam``...;
+``ColdheadModel.stage2_k``, ``boil_off_l_per_day``...).
 
 Day convention: on day ``d`` the state moves from ``states[:, d]`` to ``states[:, d + 1]``
 under ``workload[d]``; the day's indicators are observed on the new state; a life that
@@ -209,6 +222,25 @@ class DegradationModel(ABC):
         """Return the damage of each threshold mode, shape ``(n, n_events - 1)``; 1 fails."""
 
     # ---- provided once for every model ------------------------------------------------
+
+    def _initial_rate_factor(self, n: int, rng: np.random.Generator) -> FloatArray:
+        # stationary draw of the slowly varying wear-rate factor (mean 1)
+        s = self.parameters["rate_factor_sigma"]
+        out: FloatArray = np.exp(s * rng.standard_normal(n) - 0.5 * s * s)
+        return out
+
+    def _drift_rate_factor(self, factor: FloatArray, rng: np.random.Generator) -> FloatArray:
+        # one day of an Ornstein-Uhlenbeck process on the log factor: stationary sd
+        # `rate_factor_sigma`, correlation time `rate_factor_days`, mean factor 1
+        p = self.parameters
+        s, phi = p["rate_factor_sigma"], np.exp(-1.0 / max(p["rate_factor_days"], 1.0))
+        mu = -0.5 * s * s
+        log_f = np.log(np.maximum(factor, 1e-6))
+        step = (
+            mu + phi * (log_f - mu) + s * np.sqrt(1 - phi * phi) * rng.standard_normal(factor.shape)
+        )
+        out: FloatArray = np.exp(step)
+        return out
 
     def _output_sd(self) -> FloatArray:
         p = self.parameters

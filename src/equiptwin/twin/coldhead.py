@@ -41,7 +41,7 @@ class ColdheadModel(DegradationModel):
     """Degradation twin of an MRI cold head; see the module docstring for the physics."""
 
     component: ClassVar[str] = "coldhead"
-    states: ClassVar[tuple[str, ...]] = ("coldhead_wear", "he_level_pct")
+    states: ClassVar[tuple[str, ...]] = ("coldhead_wear", "he_level_pct", "rate_factor")
     inputs: ClassVar[tuple[str, ...]] = ("scan_h", "chiller_fault", "he_fill_l")
     load_inputs: ClassVar[tuple[str, ...]] = ("scan_h",)
     outputs: ClassVar[tuple[str, ...]] = (
@@ -73,6 +73,8 @@ class ColdheadModel(DegradationModel):
         "trip_wear_gain": 5.0,
         "trip_chiller_gain": 10.0,
         "life_rate_sigma": 0.35,
+        "rate_factor_sigma": 0.3,
+        "rate_factor_days": 90.0,
         "process_sigma": 0.3,
         "sudden_failure_per_day": 5e-5,
         "stage2_k_sd": 0.02,
@@ -131,7 +133,9 @@ class ColdheadModel(DegradationModel):
         """Return ``n`` new cold heads on magnets filled to about ``he_initial_pct``."""
         p = self.parameters
         level = p["he_initial_pct"] + p["he_initial_sd_pct"] * rng.standard_normal(n)
-        return np.stack([np.zeros(n), np.clip(level, 0.0, 100.0)], axis=1)
+        return np.stack(
+            [np.zeros(n), np.clip(level, 0.0, 100.0), self._initial_rate_factor(n, rng)], axis=1
+        )
 
     def sample_life_parameters(self, n: int, rng: np.random.Generator) -> FloatArray:
         """Return lognormal wear-rate multipliers (median 1) for ``n`` cold heads."""
@@ -143,7 +147,7 @@ class ColdheadModel(DegradationModel):
     ) -> FloatArray:
         """Return wear and helium level after one day; wear never decreases."""
         p = self.parameters
-        wear, level = x.T
+        wear, level, factor = x.T
         scan_h, chiller, fill_l = u.T
         sigma = p["process_sigma"]
         noise = np.exp(sigma * rng.standard_normal(wear.shape) - 0.5 * sigma**2)
@@ -152,14 +156,15 @@ class ColdheadModel(DegradationModel):
             * (1.0 + p["scan_heat_gain"] * scan_h / 12.0)
             * (1.0 + p["wear_accel"] * wear)
         )
-        new_wear = wear + rate * theta[:, 0] * noise
+        new_factor = self._drift_rate_factor(factor, rng)
+        new_wear = wear + rate * theta[:, 0] * noise * new_factor
         boil = self.boil_off_l_per_day(self.stage2_k(new_wear, scan_h, chiller))
         new_level = np.clip(level + 100.0 * (fill_l - boil) / p["he_volume_l"], 0.0, 100.0)
-        return np.stack([new_wear, new_level], axis=1)
+        return np.stack([new_wear, new_level, new_factor], axis=1)
 
     def expected_output(self, x: FloatArray, u: FloatArray, theta: FloatArray) -> FloatArray:
         """Return the day's mean indicators (telemetry runs every day)."""
-        wear, level = x.T
+        wear, level, _factor = x.T
         scan_h, chiller, _fill = u.T
         stage2 = self.stage2_k(wear, scan_h, chiller)
         boil = self.boil_off_l_per_day(stage2)

@@ -57,6 +57,7 @@ class XrayTubeModel(DegradationModel):
         "vacuum_damage",
         "bearing_wear",
         "anode_wear",
+        "rate_factor",
     )
     inputs: ClassVar[tuple[str, ...]] = ("exams", "scan_s", "energy_j", "mean_ma")
     load_inputs: ClassVar[tuple[str, ...]] = ("exams", "scan_s", "energy_j")
@@ -118,6 +119,8 @@ class XrayTubeModel(DegradationModel):
         "anode_accel": 2.0,
         # randomness
         "life_rate_sigma": 0.35,
+        "rate_factor_sigma": 0.3,
+        "rate_factor_days": 90.0,
         "process_sigma": 0.3,
         "sudden_failure_per_day": 4e-5,
         # daily indicator noise (standard deviations of the day's mean)
@@ -213,6 +216,7 @@ class XrayTubeModel(DegradationModel):
         """Return ``n`` new tubes: no wear, a little residual gas."""
         x = np.zeros((n, len(self.states)))
         x[:, 1] = rng.uniform(0.0, self.parameters["initial_vacuum_max"], n)
+        x[:, 4] = self._initial_rate_factor(n, rng)
         return x
 
     def sample_life_parameters(self, n: int, rng: np.random.Generator) -> FloatArray:
@@ -226,7 +230,7 @@ class XrayTubeModel(DegradationModel):
     ) -> FloatArray:
         """Return the wear after one day; every increment is non-negative."""
         p = self.parameters
-        loss, vac, bear, anode = x.T
+        loss, vac, bear, anode, factor = x.T
         exams, scan_s, energy_j, mean_ma = u.T
         ma = np.where(mean_ma > 0, mean_ma, p["ma_ref"])
         working = (exams > 0).astype(np.float64)
@@ -258,14 +262,15 @@ class XrayTubeModel(DegradationModel):
             axis=1,
         )
         sigma = p["process_sigma"]
-        noise = np.exp(sigma * rng.standard_normal(x.shape) - 0.5 * sigma**2)
-        out: FloatArray = x + rates * theta * noise
-        return out
+        noise = np.exp(sigma * rng.standard_normal(rates.shape) - 0.5 * sigma**2)
+        new_factor = self._drift_rate_factor(factor, rng)
+        wear = x[:, :4] + rates * theta * noise * new_factor[:, None]
+        return np.column_stack([wear, new_factor])
 
     def expected_output(self, x: FloatArray, u: FloatArray, theta: FloatArray) -> FloatArray:
         """Return the day's mean indicators; NaN for measured ones on days without exams."""
         p = self.parameters
-        loss, vac, bear, anode = x.T
+        loss, vac, bear, anode, _factor = x.T
         exams, _scan_s, energy_j, _ma = u.T
         measured = np.where(exams > 0, 1.0, np.nan)
         return np.stack(
@@ -280,6 +285,6 @@ class XrayTubeModel(DegradationModel):
 
     def damage(self, x: FloatArray) -> FloatArray:
         """Return the damage of filament, vacuum, bearing and anode (1 fails)."""
-        d = x.copy()
+        d = x[:, :4].copy()
         d[:, 0] /= self.parameters["filament_loss_limit"]
         return d
