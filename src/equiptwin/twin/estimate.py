@@ -273,9 +273,12 @@ class ParticleFilter:
             + m.log_likelihood(y, x, uu, state.theta)
             + np.log(np.clip(survive, 1e-300, 1.0)).sum(axis=1)
         )
-        log_w -= np.logaddexp.reduce(log_w)
+        top = log_w.max()
+        w = np.exp(log_w - top)
+        total = w.sum()
+        log_w -= top + np.log(total)
+        w /= total
         theta = state.theta
-        w = np.exp(log_w)
         if 1.0 / np.sum(w * w) < self.resample_below * n:
             idx = _systematic(w, rng)
             x, theta = self._move(x[idx], theta[idx], rng)
