@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from equiptwin.twin.xray_tube import XrayTubeModel
+from equiptwin.twin.xray_tube import RADIOGRAPHY_REFERENCE, XrayTubeModel
 from tests.twin.conftest import weekly_workload
 
 M = XrayTubeModel()
@@ -45,7 +45,7 @@ def test_exam_by_exam_oil_settles_at_the_steady_temperature() -> None:
 
 def test_arcs_climb_over_weeks_before_a_vacuum_failure() -> None:
     days = 365 * 12
-    res = M.simulate(weekly_workload(M, days), 400, np.random.default_rng(21))
+    res = M.simulate(weekly_workload(M, days), 250, np.random.default_rng(21))
     vac = np.flatnonzero(res.failure_mode == M.events.index("vacuum_arcing"))
     assert vac.size > 20
     arcs = res.output("arc_count")
@@ -67,10 +67,20 @@ def test_no_exams_no_measurements_and_no_arcs() -> None:
 
 def test_calibration_matches_published_tube_lives() -> None:
     days = 365 * 14
-    res = M.simulate(weekly_workload(M, days), 500, np.random.default_rng(22))
+    res = M.simulate(weekly_workload(M, days), 300, np.random.default_rng(22))
     years = np.where(res.failed, res.failure_day, days) / 365
     assert 4.0 < np.median(years) < 8.0
     scan_s = years * 365 * 5 / 7 * 500
     assert 0.4e6 < np.median(scan_s) < 1.6e6
     share = np.bincount(res.failure_mode[res.failed], minlength=5) / res.failed.sum()
     assert np.all(share > 0.03)  # every mode, sudden included, occurs
+
+
+def test_radiography_reference_gives_tube_lives_under_radiography_load() -> None:
+    xr = XrayTubeModel(**RADIOGRAPHY_REFERENCE)
+    days = 365 * 14
+    w = np.zeros((days, 4))
+    w[(np.arange(days) % 7) < 5] = [120.0, 12.0, 4.0e5, 400.0]
+    res = xr.simulate(w, 200, np.random.default_rng(24))
+    years = np.where(res.failed, res.failure_day, days) / 365
+    assert 4.0 < np.median(years) < 8.0

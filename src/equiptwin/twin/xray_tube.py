@@ -48,6 +48,21 @@ from equiptwin.twin.base import SUDDEN, DegradationModel, FloatArray
 ArrayLike = npt.ArrayLike
 
 
+RADIOGRAPHY_REFERENCE: Mapping[str, float] = {
+    "ref_exams": 120.0,
+    "ref_scan_s": 12.0,
+    "ref_energy_j": 4.0e5,
+    "ma_ref": 400.0,
+    "spin_s_per_exam": 5.0,
+}
+"""Reference working day of a radiography tube (120 exposures of ~0.1 s at 80 kV, 400 mA).
+
+Radiography tubes are counted in exposures (published); wear is scaled to this day, so
+``XrayTubeModel(**RADIOGRAPHY_REFERENCE)`` gives XR tubes lives like a CT tube's under
+its own typical load.
+"""
+
+
 class XrayTubeModel(DegradationModel):
     """Degradation twin of an X-ray tube; see the module docstring for the physics."""
 
