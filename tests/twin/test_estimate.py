@@ -130,3 +130,14 @@ def test_bad_updates_name_the_problem(model: DegradationModel) -> None:
         ParticleFilter(other, n_particles=20).update(
             state, weekly_workload(other, 1)[0], np.full(len(other.outputs), np.nan)
         )
+
+
+def test_a_life_that_outlives_every_particle_is_held_not_lost() -> None:
+    model = ColdheadModel()
+    pf = ParticleFilter(model, n_particles=50)
+    n = 50
+    x = np.column_stack([np.full(n, 0.99999), np.full(n, 70.0), np.full(n, 50.0)])
+    state = FilterState("coldhead", 0, 3, x, np.ones((n, 1)), np.full(n, -np.log(n)))
+    after = pf.update(state, [8.0, 0.0, 0.0], [np.nan] * 5)
+    np.testing.assert_array_equal(after.x, x)
+    assert np.isfinite(after.log_weight).all()

@@ -15,6 +15,13 @@ Outputs: ``stage2_k`` (daily mean second-stage temperature), ``boil_off_l_per_da
 ``he_level_pct``, ``he_pressure_psi`` and ``compressor_trips`` (count; more frequent on a
 tired cold head and on chiller-fault days, so trips are partly noise and partly signal).
 
+Daily indicators as the features must compute them from the cryogenics telemetry and event
+log: ``stage2_k`` is the day's mean ``coldhead_stage2_k``; ``he_level_pct`` the day's mean
+``he_level_pct``; ``boil_off_l_per_day`` the fall of the daily mean level from the day
+before, in litres (``he_volume_l`` x percent / 100), plus the litres filled that day;
+``he_pressure_psi`` the day's mean ``he_pressure_psi``; ``compressor_trips`` the number of
+``7120 Compressor trip`` events. Missing telemetry makes an indicator ``NaN``.
+
 Priors: published figures are ~1,500-1,700 L of helium (``he_volume_l`` = 1600), near-zero
 boil-off when healthy, cold heads serviced every ~2-3 years. Wear rate is calibrated so a
 cold head left alone reaches the wear limit after a median of about 3.5 years (10-90%:

@@ -5,7 +5,8 @@ per-life parameters (wear-rate multipliers), with log-weights. :meth:`ParticleFi
 assimilates one day: every particle steps through the day's workload with the model's
 process noise, is weighted by the likelihood of the day's observed indicators (``NaN``
 entries are missing and ignored) and by the probability that the component survived the
-day (it is still running: particles past a failure threshold get no weight). When the
+day (it is still running: particles past a failure threshold get no weight; if every particle
+has crossed a threshold, the day's wear step is skipped rather than losing the life). When the
 effective sample size falls below ``resample_below`` x ``n``, particles are resampled
 (systematic) and moved with a Liu-West kernel on the states and log-parameters jointly
 (shrinkage ``kernel_shrink``: the particles' mean and covariance are kept, duplicates are
@@ -32,6 +33,7 @@ import numpy.typing as npt
 from equiptwin.twin.base import DegradationModel, FloatArray, WorkloadError
 
 QUANTILE_LEVELS: tuple[float, ...] = (0.1, 0.5, 0.9)
+_ALL_FAILED = 1e-12
 
 
 @dataclass(frozen=True)
@@ -268,6 +270,10 @@ class ParticleFilter:
         uu = np.broadcast_to(u, (n, u.size))
         x = m.next_state(state.x, uu, state.theta, rng)
         survive = 1.0 - m.event_probability(x, uu, state.theta)
+        if survive.prod(axis=1).max() < _ALL_FAILED:
+            # the life outlived every particle: the model cannot explain that it still runs,
+            # so hold the particles at yesterday's (surviving) wear instead of killing them all
+            x, survive = state.x, 1.0 - m.event_probability(state.x, uu, state.theta)
         log_w = (
             state.log_weight
             + m.log_likelihood(y, x, uu, state.theta)

@@ -26,6 +26,19 @@ are equiptwin's modelling choices):
   same load.
 - **Sudden** failures (no precursor) at a constant daily hazard.
 
+Daily indicators (``outputs``), as the features must compute them from a day's exposure
+rows and event log so that they match :meth:`XrayTubeModel.expected_output`:
+
+- ``filament_a``: mean over the day's exams of ``reference_filament_a(ma, filament_a)``
+  (the filament current rescaled to ``ma_ref``);
+- ``oil_c``: mean over the day's exams of ``oil_temp_c``; the model expects the steady
+  temperature under the day's mean power ``energy_j / duty_s`` (a simulator writing
+  per-exam values should scatter them around :meth:`XrayTubeModel.oil_temp_c`);
+- ``coastdown_s``: mean of the day's measured ``coastdown_s`` (empty cells skipped);
+- ``arc_count``: number of ``2301 Tube arc detected`` events that day.
+
+All but ``arc_count`` are ``NaN`` on days without exams.
+
 Rates are calibrated so that a tube under the reference CT day (60 exams, 500 s beam-on,
 15 MJ) on five days a week reaches each wear limit after a median of about 7-9 years and
 fails (first mode) after a median of 6 years (10-90%: 4-8 years; 0.5-1.1 M scan seconds),
