@@ -11,6 +11,7 @@ from equiptwin.twin.simulate import (
     TwinForecast,
     forecast_failure,
     move_load,
+    plan_from_bookings,
     repeat_weekly,
     scale_load,
 )
@@ -116,3 +117,22 @@ def test_bad_what_ifs_and_forecasts_name_the_problem(model: DegradationModel) ->
         move_load(model, plan, 0, 30)
     with pytest.raises(WorkloadError, match="at least 7 days"):
         repeat_weekly(model, plan[:5], 10)
+
+
+def test_plan_from_bookings_uses_the_load_per_booked_unit(model: DegradationModel) -> None:
+    hist = weekly_workload(model, 28)
+    unit = model.inputs.index(model.load_inputs[0])
+    booked = np.array([30.0, 0.0, 15.0])
+    plan = plan_from_bookings(model, booked, hist, 21)
+    assert plan.shape == (21, len(model.inputs))
+    cols = [model.inputs.index(c) for c in model.load_inputs]
+    levels = [i for i in range(len(model.inputs)) if i not in cols]
+    ref = hist[0]  # a working day of the history
+    np.testing.assert_allclose(plan[0, cols], ref[cols] * 30.0 / ref[unit])
+    np.testing.assert_allclose(plan[0, levels], ref[levels])
+    assert np.all(plan[1] == 0)
+    np.testing.assert_allclose(plan[3:], repeat_weekly(model, hist, 21)[3:])
+    with pytest.raises(WorkloadError, match="shorter than the 3 booked days"):
+        plan_from_bookings(model, booked, hist, 2)
+    with pytest.raises(WorkloadError, match="no day with"):
+        plan_from_bookings(model, booked, np.zeros_like(hist), 21)

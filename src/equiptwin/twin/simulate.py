@@ -14,8 +14,9 @@ samples that outlive the plan as failing after its end; a bound past the plan is
 
 What-if helpers return modified plans: :func:`scale_load` multiplies the load on a range of
 days (lower load for an at-risk tube), :func:`move_load` moves the load of a range of days
-onto the working days after it (exams postponed), and :func:`repeat_weekly` extends a short
-booked schedule with the weekly profile of recent history.
+onto the working days after it (exams postponed), :func:`repeat_weekly` continues the
+weekly profile of recent history and :func:`plan_from_bookings` turns booked exams (or
+scan hours) per day into a plan, continued by that profile.
 """
 
 from __future__ import annotations
@@ -244,3 +245,55 @@ def repeat_weekly(model: DegradationModel, history: npt.ArrayLike, days: int) ->
             profile[k, levels] = hist[same & loaded][:, levels].mean(axis=0)
     out: FloatArray = profile[np.arange(days) % 7]
     return out
+
+
+def plan_from_bookings(
+    model: DegradationModel, booked: npt.ArrayLike, history: npt.ArrayLike, days: int
+) -> FloatArray:
+    """Return a plan from the booked schedule, continued by the weekly profile of history.
+
+    Parameters
+    ----------
+    model : DegradationModel
+        The component's model. Its first load input is the booking unit: ``exams`` per
+        day for an X-ray tube, ``scan_h`` per day for a cold head.
+    booked : array_like, shape (booked_days,)
+        Booked amount per day from the ``as_of`` day on (exams, or scan hours).
+    history : array_like, shape (h, n_inputs)
+        Recent daily workload (``h >= 7``); gives the load per booked unit (beam-on
+        seconds and joules per exam), the levels (mean mA) and the weekly profile used
+        after the booked days.
+    days : int
+        Length of the plan, at least ``booked_days``.
+
+    Returns
+    -------
+    ndarray, shape (days, n_inputs)
+    """
+    amount = np.asarray(booked, dtype=np.float64)
+    hist = model.check_workload(history, 1)[0]
+    if amount.ndim != 1 or not np.isfinite(amount).all() or (amount < 0).any():
+        raise WorkloadError(
+            f"`booked` must be one finite amount >= 0 per day ({model.load_inputs[0]}), "
+            f"but found {np.asarray(booked)!r:.80}."
+        )
+    if days < amount.size:
+        raise WorkloadError(
+            f"the plan of {days} days is shorter than the {amount.size} booked days; "
+            "ask for a longer plan."
+        )
+    plan = repeat_weekly(model, hist, days)
+    cols = _load_columns(model)
+    unit = cols[0]
+    loaded = hist[:, unit] > 0
+    if not loaded.any():
+        raise WorkloadError(
+            f"the history holds no day with `{model.load_inputs[0]}` > 0, so the load per "
+            "booked unit is unknown; give a longer history."
+        )
+    per_unit = hist[loaded][:, cols].sum(axis=0) / hist[loaded, unit].sum()
+    levels = [c for c in range(hist.shape[1]) if c not in cols]
+    k = amount.size
+    plan[:k, cols] = amount[:, None] * per_unit
+    plan[:k, levels] = np.where(amount[:, None] > 0, hist[loaded][:, levels].mean(axis=0), 0.0)
+    return plan
