@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest test-pg bench lock clean
+.PHONY: demo test lint typecheck pytest test-pg bench lock clean sample-logs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,7 @@ $(STAMP): $(BIN)/python pyproject.toml constraints.txt
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/equiptwin --db sqlite:///out/demo/equiptwin.sqlite demo sample_logs --out out/demo
+	$(BIN)/equiptwin --db sqlite:///out/demo/equiptwin.sqlite --pipeline pipelines/sample.toml demo sample_logs --out out/demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
@@ -34,6 +34,11 @@ test: lint typecheck pytest
 # PostgreSQL-backed tests only (CI runs them through .ci/run with EQUIPTWIN_TEST_PG set).
 test-pg: $(STAMP)
 	$(BIN)/pytest -q -m postgres
+
+# Regenerate the committed sample fleet (tests/sim checks it is reproduced byte for byte).
+sample-logs: $(STAMP)
+	$(BIN)/equiptwin simulate sample_logs --force --systems 12 --days 365 --seed 1 \
+		--start 2025-10-01 --mix CT=0.45,XR=0.3,MR=0.25 --volume reduced --wear-scale 8 --workers 2
 
 bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done

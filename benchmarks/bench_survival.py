@@ -47,10 +47,10 @@ MAX_FALSE_PER_YEAR = 1.0
 SIGNALS = [f for f in FLEET_FEATURES if f != "twin_p_fail_30d"]
 BOOST = {"n_estimators": 300, "learning_rate": 0.05, "max_depth": 4, "n_jobs": 2}
 VENDOR_LIMITS = [
-    Limit("arc_count_7d", above=10.0),  # more than ~1.4 arcs a day
-    Limit("filament_dev_pct", above=2.5),
-    Limit("stage2_k", above=4.3),
-    Limit("he_slope_pct_per_day", below=-0.07),
+    Limit("ev_2301_sum_7d", above=10.0),  # more than ~1.4 arcs a day
+    Limit("filament_a_trend", above=2.5),
+    Limit("stage2_k_level", above=4.3),
+    Limit("he_level_pct_trend", below=-0.07),
 ]
 
 MODELS: dict[str, Callable[[], SurvivalEstimator]] = {

@@ -7,6 +7,7 @@ clock.
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -114,10 +115,116 @@ def settings() -> None:
 @_one_line_errors
 def demo(ctx: _Context, data_dir: Path, out: Path) -> None:
     """Run the main job end to end on DATA_DIR and say where each output went."""
+    from equiptwin.clock import utc_now
     from equiptwin.demo import run_demo
 
-    for stage, where in run_demo(ctx.db, data_dir, out, ctx.config):
+    for stage, where in run_demo(ctx.db, data_dir, out, ctx.config, utc_now):
         click.echo(f"{stage:<10} {where}")
+
+
+@cli.command(
+    epilog="Example: equiptwin --db sqlite:///fleet.sqlite --pipeline pipelines/default.toml "
+    "ingest sample_logs"
+)
+@click.argument("data_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--progress/--no-progress", default=True, help="Progress bar on stderr (terminal only)."
+)
+@pass_ctx
+@_one_line_errors
+def ingest(ctx: _Context, data_dir: Path, progress: bool) -> None:
+    """Read the fleet directory DATA_DIR into the store; re-runs read only what is new.
+
+    Bad lines are quarantined (table `quarantine`) with file, line and reason; the
+    summary counts them by source and reason.
+    """
+    from equiptwin.clock import utc_now
+    from equiptwin.ingest.run import ingest as run_ingest
+
+    engine = store_db.open_store(ctx.db)
+    summary = run_ingest(engine, data_dir, ctx.config, utc_now, progress=progress)
+    click.echo(summary.render())
+
+
+@cli.command(
+    epilog="Example: equiptwin simulate out/fleet --systems 50 --days 365 --seed 7 --workers 2"
+)
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--systems", type=int, default=12, show_default=True, help="Imaging systems.")
+@click.option("--days", type=int, default=365, show_default=True, help="Log days.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of every draw.")
+@click.option(
+    "--start",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default="2025-01-01",
+    show_default=True,
+    help="First log day.",
+)
+@click.option(
+    "--mix",
+    default="CT=0.5,XR=0.3,MR=0.2",
+    show_default=True,
+    help="Modality shares, MODALITY=SHARE separated by commas.",
+)
+@click.option(
+    "--volume",
+    type=click.Choice(["default", "reduced"]),
+    default="default",
+    show_default=True,
+    help="default: ~2,000 event lines per system-day; reduced: far fewer (sample fleets).",
+)
+@click.option(
+    "--booking-days",
+    type=int,
+    default=42,
+    show_default=True,
+    help="Days of future bookings after the last log day.",
+)
+@click.option(
+    "--wear-scale",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Multiplies component wear rates (4: lives a quarter as long).",
+)
+@click.option("--workers", type=int, default=1, show_default=True, help="Worker processes.")
+@click.option("--force", is_flag=True, help="Replace an earlier simulation in OUT_DIR.")
+@_one_line_errors
+def simulate(
+    out_dir: Path,
+    systems: int,
+    days: int,
+    seed: int,
+    start: Any,
+    mix: str,
+    volume: str,
+    booking_days: int,
+    wear_scale: float,
+    workers: int,
+    force: bool,
+) -> None:
+    """Write a simulated fleet (formats.md layout) with its ground truth under OUT_DIR/_truth."""
+    from equiptwin.sim.fleet import simulate_fleet
+    from equiptwin.sim.spec import FleetSpec, parse_mix
+
+    spec = FleetSpec(
+        n_systems=systems,
+        days=days,
+        seed=seed,
+        start=start.date(),
+        mix=parse_mix(mix),
+        volume=volume,  # type: ignore[arg-type]
+        booking_days=booking_days,
+        wear_scale=wear_scale,
+    )
+    summary = simulate_fleet(out_dir, spec, workers=workers, force=force)
+    click.echo(
+        f"{summary.systems} systems x {summary.days} days -> {summary.out_dir}: "
+        f"{summary.files} files, {summary.bytes_written / 1e6:.1f} MB, "
+        f"{summary.event_lines} event lines; {summary.lives} component lives, "
+        f"{summary.failures} failures ({summary.failures_with_precursor} with precursors), "
+        f"{summary.preventive} preventive replacements"
+    )
 
 
 @cli.command(epilog="Example: equiptwin --pipeline pipelines/default.toml deliver")
@@ -133,6 +240,150 @@ def deliver(ctx: _Context) -> None:
         f"delivered {report.delivered}, retrying {report.retrying}, failed {report.failed}, "
         f"waiting {report.waiting}"
     )
+
+
+@cli.command(
+    epilog="Example: equiptwin --pipeline pipelines/sample.toml train --to 2026-10-01 "
+    "--version sample-2026-10-01"
+)
+@click.option(
+    "--to",
+    "data_end",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="First day NOT to learn from (default: the day after the last logged day).",
+)
+@click.option("--version", "model_version", help="Registry version (default: <site>-<to>).")
+@click.option("--progress/--no-progress", default=True, help="Progress bar on stderr.")
+@pass_ctx
+@_one_line_errors
+def train(
+    ctx: _Context, data_end: dt.datetime | None, model_version: str | None, progress: bool
+) -> None:
+    """Train the default survival model on the store's history and add it to the registry.
+
+    The model is calibrated xgboost AFT on the daily features and the twin's state. Its
+    model card records held-out metrics: trained on the first 80% of the days, scored on
+    the last 20%.
+    """
+    from equiptwin.clock import utc_now
+    from equiptwin.survival.training import train_from_store
+
+    folder = train_from_store(
+        store_db.open_store(ctx.db),
+        ctx.config,
+        data_end=data_end.date() if data_end else None,
+        model_version=model_version,
+        created_at=utc_now(),
+        progress=progress,
+    )
+    click.echo(f"model saved to {folder} (card: {folder / 'model_card.json'})")
+
+
+@cli.command(
+    epilog="Example: equiptwin --pipeline pipelines/sample.toml forecast --as-of 2026-10-01 "
+    "--out out/forecast"
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Forecast day; uses data up to the end of the day before "
+    "(default: the day after the last logged day).",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("out"),
+    show_default=True,
+    help="Folder for forecasts.csv.",
+)
+@click.option(
+    "--model",
+    "model_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="A model version folder (default: the newest in `models.dir`).",
+)
+@click.option("--progress/--no-progress", default=True, help="Progress bar on stderr.")
+@pass_ctx
+@_one_line_errors
+def forecast(
+    ctx: _Context, as_of: dt.datetime | None, out: Path, model_dir: Path | None, progress: bool
+) -> None:
+    """Forecast every component in service: P(fail within 7/14/30 days), window, drivers."""
+    from equiptwin.features.frame import data_range
+    from equiptwin.forecasting import run_forecast, write_forecasts_csv
+
+    engine = store_db.open_store(ctx.db)
+    day = as_of.date() if as_of else data_range(engine)[1] + dt.timedelta(days=1)
+    run = run_forecast(engine, ctx.config, day, model_dir=model_dir, progress=progress)
+    path = write_forecasts_csv(engine, run.forecasts, out / "forecasts.csv")
+    click.echo(f"{len(run.forecasts)} forecasts for {day} with {run.model_version} -> {path}")
+
+
+@cli.command(
+    epilog="Example: equiptwin --pipeline pipelines/sample.toml backtest --from 2026-02-01 "
+    "--to 2026-10-01 --out out/backtest"
+)
+@click.option(
+    "--from",
+    "start",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    required=True,
+    help="First replayed day.",
+)
+@click.option(
+    "--to",
+    "end",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    required=True,
+    help="First day after the replay.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("out/backtest"),
+    show_default=True,
+    help="Folder for forecasts.csv, scores.csv, alerts.csv, evaluation.json.",
+)
+@click.option(
+    "--truth",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Simulated truth (a fleet's _truth/lives.csv) to add recall over failures with "
+    "precursors.",
+)
+@click.option("--progress/--no-progress", default=True, help="Progress bars on stderr.")
+@pass_ctx
+@_one_line_errors
+def backtest(
+    ctx: _Context,
+    start: dt.datetime,
+    end: dt.datetime,
+    out: Path,
+    truth: Path | None,
+    progress: bool,
+) -> None:
+    """Replay past days with only the data each day had; score equiptwin and baselines.
+
+    Models are retrained every `backtest.retrain_days` on data before the cut only. The
+    scores compare equiptwin with Kaplan-Meier, Cox PH, xgboost Cox, xgboost AFT without
+    the twin, and a vendor-style threshold rule.
+    """
+    from equiptwin.evaluate.backtest import run_backtest
+    from equiptwin.evaluate.truth import read_truth_lives
+
+    result = run_backtest(
+        store_db.open_store(ctx.db),
+        ctx.config,
+        start=start.date(),
+        end=end.date(),
+        out_dir=out,
+        truth_lives=read_truth_lives(truth) if truth else None,
+        progress=progress,
+    )
+    click.echo(result.scores.to_string(index=False))
+    overall = result.alerts[result.alerts["modality"] == "all"]
+    click.echo(overall.to_string(index=False))
+    click.echo(f"written to {out}")
 
 
 def main(argv: list[str] | None = None) -> Any:

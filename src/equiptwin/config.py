@@ -119,6 +119,14 @@ SETTINGS: tuple[Setting, ...] = (
         _positive,
     ),
     Setting(
+        "ingest.workers",
+        int,
+        2,
+        "Processes that parse log files in parallel (1 parses in the main process); the "
+        "store is the same whatever the number.",
+        _positive,
+    ),
+    Setting(
         "forecast.horizons_days",
         list,
         [7, 14, 30],
@@ -453,6 +461,43 @@ SETTINGS: tuple[Setting, ...] = (
         float,
         3600.0,
         "Longest pause between delivery attempts, in seconds.",
+        _positive,
+    ),
+    Setting(
+        "twin.wear_scale",
+        float,
+        1.0,
+        "Fleet-wide factor on the degradation models' wear rates: 1 is the published-prior "
+        "calibration; the bundled sample fleet ages 8 times faster (pipelines/sample.toml).",
+        _positive,
+    ),
+    Setting(
+        "twin.particles",
+        int,
+        400,
+        "Particles per component life in the twin's particle filter.",
+        _positive,
+    ),
+    Setting(
+        "twin.samples",
+        int,
+        300,
+        "Monte Carlo samples of the twin's forward run, per life and day.",
+        _positive,
+    ),
+    Setting("models.dir", str, "models", "Model registry folder (one folder per version)."),
+    Setting(
+        "backtest.retrain_days",
+        int,
+        30,
+        "Days between retrainings in a backtest (each on data before its cut only).",
+        _positive,
+    ),
+    Setting(
+        "backtest.min_train_days",
+        int,
+        90,
+        "Days of history the first backtest model needs before the backtest starts.",
         _positive,
     ),
 )

@@ -1,19 +1,33 @@
 """The main job end to end on one fleet directory, as ``make demo`` runs it.
 
-Each stage appears here once the issue that builds it has landed; nothing is faked.
+ingest -> features and twin -> forecast -> tickets, maintenance slots and rebooking ->
+delivery to the sinks -> planner exports and ``forecasts.csv``. The forecast day is the
+day after the last logged day, and the planning clock reads 06:00 UTC that morning (the
+demo replays that morning, whatever today's date is). Each stage appears here once the
+issue that builds it has landed; nothing is faked.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
+from equiptwin.clock import Clock
 from equiptwin.config import PipelineConfig
+from equiptwin.features.frame import data_range
+from equiptwin.forecasting import run_forecast, write_forecasts_csv
+from equiptwin.ingest.run import ingest
+from equiptwin.outputs.exports import export_plan
+from equiptwin.planning.outbox import deliver
+from equiptwin.planning.plan import plan_day
 from equiptwin.store import db as store_db
+from equiptwin.store.archive import archive_root
 
 
 def run_demo(
-    db: str | None, data_dir: Path, out_dir: Path, config: PipelineConfig
+    db: str | None, data_dir: Path, out_dir: Path, config: PipelineConfig, clock: Clock
 ) -> Iterator[tuple[str, str]]:
     """Run every built stage on ``data_dir`` and yield ``(stage, where its output went)``.
 
@@ -26,7 +40,9 @@ def run_demo(
     out_dir : Path
         Folder for reports and exports.
     config : PipelineConfig
-        The pipeline's settings.
+        The pipeline's settings; a relative ``sinks.file.dir`` is taken inside ``out_dir``.
+    clock : Clock
+        Times the ingest run (the planning clock is the forecast morning, see above).
 
     Yields
     ------
@@ -36,3 +52,42 @@ def run_demo(
     engine = store_db.open_store(db)
     out_dir.mkdir(parents=True, exist_ok=True)
     yield "store", f"{engine.url.render_as_string()} (schema {store_db.current_revision(engine)})"
+    summary = ingest(engine, data_dir, config, clock)
+    stored = sum(summary.rows.get(t, 0) for t in ("events", "exposures", "cryo"))
+    quarantined = sum(sum(r.values()) for r in summary.quarantined.values())
+    archive = archive_root(engine, str(config["store.archive_dir"]))
+    yield (
+        "ingest",
+        f"{summary.files['read']} files, {stored} raw records -> {archive}; "
+        f"{quarantined} quarantined (table quarantine); run {summary.run_id}",
+    )
+
+    as_of = data_range(engine)[1] + dt.timedelta(days=1)
+    run = run_forecast(engine, config, as_of)
+    yield (
+        "forecast",
+        f"{len(run.forecasts)} component lives on {as_of} with model {run.model_version}",
+    )
+    config = _sinks_inside(config, out_dir)
+    morning = dt.datetime.combine(as_of, dt.time(6), dt.UTC)
+    plan = plan_day(engine, run.forecasts, as_of, config, morning)
+    opened = sum(1 for change in plan.tickets if change.kind != "closed")
+    yield (
+        "plan",
+        f"{opened} ticket revisions, {len(plan.slots)} maintenance slots, "
+        f"{len(plan.moves)} exams moved (plan {plan.plan_version})",
+    )
+    report = deliver(engine, config, morning)
+    yield "deliver", f"{report.delivered} ticket messages to {', '.join(config['sinks.enabled'])}"
+    files = export_plan(engine, plan, run.forecasts, out_dir, config, morning)
+    files["forecasts"] = write_forecasts_csv(engine, run.forecasts, out_dir / "forecasts.csv")
+    for name, path in sorted(files.items()):
+        yield "export", f"{name}: {path}"
+
+
+def _sinks_inside(config: PipelineConfig, out_dir: Path) -> PipelineConfig:
+    folder = Path(str(config["sinks.file.dir"]))
+    if folder.is_absolute():
+        return config
+    values = {**config.values, "sinks.file.dir": str(out_dir / folder)}
+    return dataclasses.replace(config, values=values)

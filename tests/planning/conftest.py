@@ -78,7 +78,7 @@ def forecast(
     p: tuple[float, float, float] = (0.1, 0.3, 0.6),
     as_of: dt.date = AS_OF,
     window_days: int | None = 10,
-    drivers: tuple[Driver, ...] = (Driver("arc_count_7d", 0.8, "arc rate 9/day"),),
+    drivers: tuple[Driver, ...] = (Driver("ev_2301_sum_7d", 0.8, "arc rate 9/day"),),
     **changes: Any,
 ) -> FailureForecast:
     component = "coldhead" if system_id.startswith("MR") else "xray_tube"

@@ -57,14 +57,24 @@ def test_isotonic_map_is_monotone_and_clipped() -> None:
     assert np.all(np.diff(out) >= 0) and out.min() >= 0 and out.max() <= 1
 
 
-def test_needs_the_date_column_and_known_outcomes() -> None:
+def test_needs_the_date_column() -> None:
     X, y = synthetic_static(300, seed=24)
     model = CalibratedEstimator(estimator=XGBAFT(features=list(STATIC_FEATURES)))
     with pytest.raises(ValueError, match="lacks the date column 'as_of'"):
         model.fit(X, y)
+
+
+def test_horizons_without_known_outcomes_stay_uncalibrated() -> None:
+    X, y = synthetic_static(300, seed=24)
     short = SurvivalTarget.from_arrays(np.minimum(y.time_days, 3.0), y.event & (y.time_days < 3))
-    with pytest.raises(ValueError, match="known outcome within"):
-        model.fit(with_context(X, 24), short)
+    X_context = with_context(X, 24)
+    model = CalibratedEstimator(estimator=XGBAFT(features=list(STATIC_FEATURES))).fit(
+        X_context, short
+    )
+    assert model.uncalibrated_horizons_ == [7.0, 14.0, 30.0]
+    grid = np.array([7.0, 14.0, 30.0])
+    raw = model.estimator_.predict_survival(X_context.drop(columns="as_of"), grid).survival
+    np.testing.assert_allclose(model.predict_survival(X_context, grid).survival, raw, atol=1e-12)
 
 
 def test_needs_dates_to_split() -> None:

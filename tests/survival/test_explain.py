@@ -6,30 +6,37 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from equiptwin.features.texts import FEATURE_TEXTS, FeatureText
 from equiptwin.forecast import Driver
 from equiptwin.survival.baselines import KaplanMeier
 from equiptwin.survival.calibrate import CalibratedEstimator
-from equiptwin.survival.explain import FEATURE_TEXTS, FeatureText, describe, explain
+from equiptwin.survival.explain import describe, explain
 from equiptwin.survival.gbm import XGBAFT, XGBCox, XGBSurvival
 from equiptwin.survival.synthetic import synthetic_fleet
 from equiptwin.survival.target import SurvivalTarget
 
-FEATURES = ["age_days", "arc_count_7d", "arc_count_7d_21d_ago", "filament_dev_pct", "oil_temp_c"]
+FEATURES = [
+    "age_days",
+    "ev_2301_sum_7d",
+    "ev_2301_sum_7d_then",
+    "filament_a_trend",
+    "oil_resid_c_level",
+]
 
 
 def test_arc_rate_sentence() -> None:
-    row = pd.Series({"arc_count_7d": 63.0, "arc_count_7d_21d_ago": 2.1})
-    assert describe("arc_count_7d", row) == "arc rate 9/day, up from 0.3 three weeks ago"
+    row = pd.Series({"ev_2301_sum_7d": 63.0, "ev_2301_sum_7d_then": 2.1})
+    assert describe("ev_2301_sum_7d", row) == "arc rate 9/day, up from 0.3 three weeks ago"
 
 
 @pytest.mark.parametrize(
     ("feature", "row", "text"),
     [
-        ("stage2_k", {"stage2_k": 4.372}, "cold head stage-2 temperature 4.37 K"),
+        ("stage2_k_level", {"stage2_k_level": 4.372}, "cold head stage-2 temperature 4.37 K"),
         ("twin_p_fail_30d", {"twin_p_fail_30d": 0.42}, "twin's 30-day failure probability 42%"),
         ("age_days", {"age_days": 1234.0}, "component age 1,234 days"),
         ("mystery_signal", {"mystery_signal": 0.5}, "mystery_signal = 0.5"),
-        ("oil_temp_c", {"oil_temp_c": np.nan}, "tube oil temperature not measured"),
+        ("oil_c_level", {"oil_c_level": np.nan}, "tube oil temperature not measured"),
     ],
     ids=["kelvin", "percent", "thousands", "unknown_feature", "missing"],
 )
@@ -64,13 +71,13 @@ def tubes() -> Tubes:
 def test_drivers_follow_the_contributions(cls: type[XGBSurvival], tubes: Tubes) -> None:
     rows, y = tubes
     model = cls(features=FEATURES, n_estimators=60).fit(rows, y)
-    worst = rows.iloc[[int(np.argmax(rows["arc_count_7d"]))]]
+    worst = rows.iloc[[int(np.argmax(rows["ev_2301_sum_7d"]))]]
     drivers = explain(model, worst, top_k=2)[0]
     assert len(drivers) == 2 and all(isinstance(d, Driver) for d in drivers)
-    assert drivers[0].feature == "arc_count_7d" and drivers[0].contribution > 0
+    assert drivers[0].feature == "ev_2301_sum_7d" and drivers[0].contribution > 0
     assert drivers[0].text.startswith("arc rate ") and "three weeks ago" in drivers[0].text
     assert abs(drivers[0].contribution) >= abs(drivers[1].contribution)
-    assert "arc_count_7d_21d_ago" not in {d.feature for d in drivers}  # merged into its trend
+    assert "ev_2301_sum_7d_then" not in {d.feature for d in drivers}  # merged into its trend
     # Contributions add up to the margin minus the bias, with the hazard's sign.
     dmatrix = model._dmatrix(worst)
     margin = model.booster_.predict(dmatrix, output_margin=True)[0]

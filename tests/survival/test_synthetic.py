@@ -27,8 +27,8 @@ def test_fleet_rows_are_its_landmarks() -> None:
 def test_fleet_signals_belong_to_their_component() -> None:
     rows = synthetic_fleet(40, seed=73).rows
     cold = rows["component"] == "coldhead"
-    assert rows.loc[cold, "arc_count_7d"].isna().all()
-    assert rows.loc[~cold, "stage2_k"].isna().all()
+    assert rows.loc[cold, "ev_2301_sum_7d"].isna().all()
+    assert rows.loc[~cold, "stage2_k_level"].isna().all()
     assert rows["twin_p_fail_30d"].between(0, 1).all()
 
 

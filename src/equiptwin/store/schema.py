@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -123,12 +124,40 @@ class ManifestEntry(Base):
     path: Mapped[str] = mapped_column(String(512), primary_key=True)
     source: Mapped[str] = mapped_column(String(32))
     identity: Mapped[str] = mapped_column(String(64), index=True)
-    size: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(BigInteger)
     prefix_sha256: Mapped[str] = mapped_column(String(64))
-    offset: Mapped[int] = mapped_column(Integer)
+    offset: Mapped[int] = mapped_column(BigInteger)
     lines: Mapped[int] = mapped_column(Integer)
     run_id: Mapped[int] = mapped_column(ForeignKey("ingest_runs.run_id"))
     duplicate_of: Mapped[str | None] = mapped_column(String(512))
+    mtime_ns: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class EventCountDaily(Base):
+    """How many events of one code one system logged on one UTC day (from the event logs)."""
+
+    __tablename__ = "event_counts_daily"
+    system_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(primary_key=True)
+    code: Mapped[int] = mapped_column(Integer, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+
+
+class ArchivePart(Base):
+    """One Parquet file of the raw-record archive, committed with the manifest rows it holds.
+
+    Readers see only listed parts, so a part written by a run that died before its
+    commit is invisible (and removed by the next run).
+    """
+
+    __tablename__ = "archive_parts"
+    path: Mapped[str] = mapped_column(String(512), primary_key=True)
+    dataset: Mapped[str] = mapped_column(String(16))
+    system_id: Mapped[str] = mapped_column(String(64))
+    month: Mapped[str] = mapped_column(String(7))
+    rows: Mapped[int] = mapped_column(Integer)
+    run_id: Mapped[int] = mapped_column(ForeignKey("ingest_runs.run_id"))
+    __table_args__ = (Index("ix_archive_parts_dataset_system", "dataset", "system_id", "month"),)
 
 
 class QuarantineEntry(Base):

@@ -62,6 +62,10 @@ class IsotonicMap:
         return cls(tuple(map(float, iso.X_thresholds_)), tuple(map(float, iso.y_thresholds_)))
 
 
+IDENTITY = IsotonicMap((0.0, 1.0), (0.0, 1.0))
+"""The map used at a horizon whose validation rows hold no failure (nothing to learn)."""
+
+
 class CalibratedEstimator(SurvivalEstimator):
     """Any survival estimator with isotonic-calibrated failure probabilities.
 
@@ -77,11 +81,18 @@ class CalibratedEstimator(SurvivalEstimator):
         Share of the training period, by date, held out for calibration.
     refit : bool, default True
         Refit the estimator on all rows after calibrating.
+
+    Notes
+    -----
+    A horizon whose validation rows hold fewer than :data:`MIN_KNOWN_ROWS` known
+    outcomes or no failure cannot be calibrated; it keeps the model's own probabilities
+    (the identity map) and is listed in ``uncalibrated_horizons_`` and the model card.
     """
 
     estimator_: SurvivalEstimator
     maps_: dict[float, IsotonicMap]
     split_date_: pd.Timestamp
+    uncalibrated_horizons_: list[float]
 
     def __init__(
         self,
@@ -139,16 +150,15 @@ class CalibratedEstimator(SurvivalEstimator):
         y_val = y[~early]
         p_fail = 1.0 - model.predict_survival(self._inner_X(X.loc[~early]), grid).survival
         self.maps_ = {}
+        self.uncalibrated_horizons_ = []
         for k, h in enumerate(grid):
             known, failed = y_val.observed_by(h)
             if known.sum() < MIN_KNOWN_ROWS or not failed[known].any():
-                raise ValueError(
-                    f"CalibratedEstimator: only {int(known.sum())} validation rows after "
-                    f"{self.split_date_.date()} have a known outcome within {h:g} days "
-                    f"({int(failed[known].sum())} failures); calibration needs at least "
-                    f"{MIN_KNOWN_ROWS} and one failure. Raise `validation_fraction` or "
-                    "train on a longer period."
-                )
+                # Too little evidence to calibrate this horizon: keep the model's own
+                # probabilities there, and say so (model card, `uncalibrated_horizons_`).
+                self.maps_[float(h)] = IDENTITY
+                self.uncalibrated_horizons_.append(float(h))
+                continue
             self.maps_[float(h)] = IsotonicMap.fit(p_fail[known, k], failed[known])
         self.estimator_ = clone(self.estimator).fit(self._inner_X(X), y) if self.refit else model
 
@@ -192,6 +202,7 @@ class CalibratedEstimator(SurvivalEstimator):
         return {
             "split_date": self.split_date_.date().isoformat(),
             "maps": {f"{h:g}": {"x": list(m.x), "y": list(m.y)} for h, m in self.maps_.items()},
+            "uncalibrated_horizons": self.uncalibrated_horizons_,
         }
 
     def restore(self, estimator: SurvivalEstimator, extras: dict[str, Any]) -> None:
@@ -202,3 +213,4 @@ class CalibratedEstimator(SurvivalEstimator):
         self.maps_ = {
             float(h): IsotonicMap(tuple(m["x"]), tuple(m["y"])) for h, m in extras["maps"].items()
         }
+        self.uncalibrated_horizons_ = [float(h) for h in extras.get("uncalibrated_horizons", [])]

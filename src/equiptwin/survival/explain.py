@@ -2,89 +2,27 @@
 
 Contributions are xgboost's exact tree SHAP values (``pred_contribs=True``) on the
 log-hazard scale (positive raises the risk). A signal and its past value (the feature's
-baseline column, e.g. ``arc_count_7d_21d_ago``) describe one trend, so their
+baseline column, e.g. ``ev_2301_sum_7d_then``) describe one trend, so their
 contributions are added and reported once:
 ``"arc rate 9/day, up from 0.3 three weeks ago"``.
 
-The words come from :data:`FEATURE_TEXTS`, a plain table from feature name to
-:class:`FeatureText`. The features stage adds a row per feature it computes; a feature
-without a row is still reported, as ``"<name> = <value>"``.
+The words come from :data:`~equiptwin.features.texts.FEATURE_TEXTS`, a plain table from
+feature name to :class:`~equiptwin.features.texts.FeatureText` kept beside the features;
+a feature without a row is still reported, as ``"<name> = <value>"``.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from equiptwin.features.texts import FEATURE_TEXTS, FeatureText, is_missing, number
 from equiptwin.forecast import Driver
 from equiptwin.survival.base import SurvivalEstimator
 from equiptwin.survival.calibrate import CalibratedEstimator
 from equiptwin.survival.gbm import XGBSurvival
-
-
-@dataclass(frozen=True)
-class FeatureText:
-    """How to say one feature's value.
-
-    Parameters
-    ----------
-    label : str
-        What the signal is called (``"arc rate"``).
-    unit : str, default ""
-        Appended to numbers, with its own leading space if it needs one (``"/day"``,
-        ``" K"``).
-    scale : float, default 1.0
-        Factor from the feature's unit to the spoken one (``1/7`` turns a 7-day count
-        into a daily rate).
-    baseline : str or None, default None
-        Column with the same signal earlier, for "up from ..." phrases.
-    baseline_when : str, default "three weeks ago"
-        When the baseline was measured, in words.
-    """
-
-    label: str
-    unit: str = ""
-    scale: float = 1.0
-    baseline: str | None = None
-    baseline_when: str = "three weeks ago"
-
-    def sentence(self, value: float, baseline: float | None = None) -> str:
-        """Return the phrase for ``value`` (and its baseline when known)."""
-        if _missing(value):
-            return f"{self.label} not measured"
-        text = f"{self.label} {_number(value * self.scale)}{self.unit}"
-        if baseline is None or _missing(baseline):
-            return text
-        now, then = value * self.scale, baseline * self.scale
-        if _number(now) == _number(then):
-            return f"{text}, unchanged since {self.baseline_when}"
-        direction = "up" if now > then else "down"
-        return f"{text}, {direction} from {_number(then)} {self.baseline_when}"
-
-
-FEATURE_TEXTS: dict[str, FeatureText] = {
-    "age_days": FeatureText("component age", " days"),
-    "load_mj_per_day": FeatureText("anode load", " MJ/day"),
-    "arc_count_7d": FeatureText("arc rate", "/day", scale=1 / 7, baseline="arc_count_7d_21d_ago"),
-    "filament_dev_pct": FeatureText("filament current deviation", "%"),
-    "oil_temp_c": FeatureText("tube oil temperature", " °C"),
-    "stage2_k": FeatureText("cold head stage-2 temperature", " K"),
-    "he_slope_pct_per_day": FeatureText("helium level trend", " %/day"),
-    "twin_p_fail_30d": FeatureText("twin's 30-day failure probability", "%", scale=100.0),
-}
-
-
-def _missing(value: float | None) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def _number(x: float) -> str:
-    """Format for reading: whole numbers from 100 up, else three significant digits."""
-    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
 
 
 def describe(feature: str, row: pd.Series, table: Mapping[str, FeatureText] = FEATURE_TEXTS) -> str:
@@ -102,7 +40,7 @@ def describe(feature: str, row: pd.Series, table: Mapping[str, FeatureText] = FE
     value = float(row[feature])
     spec = table.get(feature)
     if spec is None:
-        return f"{feature} = {_number(value)}" if not _missing(value) else f"{feature} missing"
+        return f"{feature} = {number(value)}" if not is_missing(value) else f"{feature} missing"
     baseline = float(row[spec.baseline]) if spec.baseline and spec.baseline in row.index else None
     return spec.sentence(value, baseline)
 
@@ -153,7 +91,11 @@ def explain(
         if spec is not None and spec.baseline is not None and spec.baseline in contrib.columns:
             contrib[name] += contrib.pop(spec.baseline)
     values = contrib.to_numpy()
-    order = np.argsort(-np.abs(values), axis=1, kind="stable")[:, :top_k]
+    # A signal the component does not have (a cold head's arc count) is no reason to
+    # give an engineer, whatever its contribution.
+    measured = X.reindex(columns=contrib.columns).notna().to_numpy()
+    order = np.argsort(-np.where(measured, np.abs(values), -1.0), axis=1, kind="stable")
+    order = order[:, :top_k]
     names = np.asarray(contrib.columns)
     out = []
     for i in range(len(X)):

@@ -9,7 +9,7 @@ The hybrid of the design is :class:`XGBAFT` with the twin's output columns among
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -40,6 +40,7 @@ class XGBSurvival(SurvivalEstimator):
     subsample: float
     colsample_bytree: float
     reg_lambda: float
+    monotone_risk: Mapping[str, int] | None
     seed: int
     n_jobs: int
     booster_: xgb.Booster
@@ -71,7 +72,19 @@ class XGBSurvival(SurvivalEstimator):
             "seed": self.seed,
             "nthread": self.n_jobs,
             "verbosity": 0,
+            "monotone_constraints": self._monotone_constraints(),
         }
+
+    def _monotone_constraints(self) -> str:
+        risk = dict(self.monotone_risk or {})
+        bad = {name: sign for name, sign in risk.items() if sign not in (-1, 1)}
+        if bad:
+            raise ValueError(
+                f"{type(self).__name__}: `monotone_risk` signs must be +1 or -1, but found {bad}."
+            )
+        # The margin is a log-hazard (Cox, sign +1) or a log-time (AFT, sign -1).
+        signs = [int(risk.get(name, 0) * self._hazard_sign) for name in self.feature_names_]
+        return "(" + ",".join(map(str, signs)) + ")"
 
     def _dmatrix(self, X: pd.DataFrame) -> xgb.DMatrix:
         return xgb.DMatrix(
@@ -132,6 +145,10 @@ class XGBAFT(XGBSurvival):
     n_estimators, learning_rate, max_depth, min_child_weight, subsample, colsample_bytree, \
 reg_lambda
         xgboost boosting parameters.
+    monotone_risk : mapping of str to int, optional
+        Features whose effect on the risk may only rise (+1) or only fall (-1), as
+        xgboost monotone constraints; the twin's outputs keep their physical sense
+        with little training data.
     seed : int, default 0
         Random seed of row and column subsampling.
     n_jobs : int, default 1
@@ -151,6 +168,7 @@ reg_lambda
         subsample: float = 0.8,
         colsample_bytree: float = 0.8,
         reg_lambda: float = 1.0,
+        monotone_risk: Mapping[str, int] | None = None,
         seed: int = 0,
         n_jobs: int = 1,
     ) -> None:
@@ -164,6 +182,7 @@ reg_lambda
         self.subsample = subsample
         self.colsample_bytree = colsample_bytree
         self.reg_lambda = reg_lambda
+        self.monotone_risk = monotone_risk
         self.seed = seed
         self.n_jobs = n_jobs
 
@@ -230,6 +249,10 @@ class XGBCox(XGBSurvival):
     n_estimators, learning_rate, max_depth, min_child_weight, subsample, colsample_bytree, \
 reg_lambda
         xgboost boosting parameters.
+    monotone_risk : mapping of str to int, optional
+        Features whose effect on the risk may only rise (+1) or only fall (-1), as
+        xgboost monotone constraints; the twin's outputs keep their physical sense
+        with little training data.
     seed : int, default 0
         Random seed of row and column subsampling.
     n_jobs : int, default 1
@@ -251,6 +274,7 @@ reg_lambda
         subsample: float = 0.8,
         colsample_bytree: float = 0.8,
         reg_lambda: float = 1.0,
+        monotone_risk: Mapping[str, int] | None = None,
         seed: int = 0,
         n_jobs: int = 1,
     ) -> None:
@@ -262,6 +286,7 @@ reg_lambda
         self.subsample = subsample
         self.colsample_bytree = colsample_bytree
         self.reg_lambda = reg_lambda
+        self.monotone_risk = monotone_risk
         self.seed = seed
         self.n_jobs = n_jobs
 

@@ -35,13 +35,13 @@ _MODALITIES: tuple[tuple[str, str, float], ...] = (
 )
 FLEET_FEATURES: tuple[str, ...] = (
     "age_days",
-    "load_mj_per_day",
-    "arc_count_7d",
-    "arc_count_7d_21d_ago",
-    "filament_dev_pct",
-    "stage2_k",
-    "he_slope_pct_per_day",
-    "oil_temp_c",
+    "energy_j_sum_7d",
+    "ev_2301_sum_7d",
+    "ev_2301_sum_7d_then",
+    "filament_a_trend",
+    "stage2_k_level",
+    "he_level_pct_trend",
+    "oil_resid_c_level",
     "twin_p_fail_30d",
 )
 _PRECURSOR_DAYS = 24.0  # mean days from precursor onset to wear-out failure
@@ -196,17 +196,19 @@ def _fleet_features(
     return pd.DataFrame(
         {
             "age_days": age,
-            "load_mj_per_day": load[pos] * 40.0 * rng.lognormal(0.0, 0.15, n),
-            "arc_count_7d": np.where(tube, arcs(now), nan),
-            "arc_count_7d_21d_ago": np.where(tube, arcs(before), nan),
-            "filament_dev_pct": np.where(
+            "energy_j_sum_7d": load[pos] * 40.0 * rng.lognormal(0.0, 0.15, n),
+            "ev_2301_sum_7d": np.where(tube, arcs(now), nan),
+            "ev_2301_sum_7d_then": np.where(tube, arcs(before), nan),
+            "filament_a_trend": np.where(
                 tube, 3.0 * np.where(filament_kind, now, 0.0) + rng.normal(0.0, 0.8, n), nan
             ),
-            "stage2_k": np.where(coldhead[pos], 4.15 + 0.12 * now + rng.normal(0, 0.04, n), nan),
-            "he_slope_pct_per_day": np.where(
+            "stage2_k_level": np.where(
+                coldhead[pos], 4.15 + 0.12 * now + rng.normal(0, 0.04, n), nan
+            ),
+            "he_level_pct_trend": np.where(
                 coldhead[pos], -0.01 - 0.05 * now + rng.normal(0, 0.02, n), nan
             ),
-            "oil_temp_c": np.where(tube, rng.normal(45.0, 4.0, n), nan),
+            "oil_resid_c_level": np.where(tube, rng.normal(45.0, 4.0, n), nan),
             "twin_p_fail_30d": expit(-3.0 + 2.5 * now + rng.normal(0.0, 0.8, n)),
         }
     )

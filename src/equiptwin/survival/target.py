@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-END_REASONS: tuple[str, ...] = ("failure", "preventive")
+END_REASONS: tuple[str, ...] = ("failure", "preventive", "censored")
 
 # Censored rows with no follow-up still need a negative xgboost Cox label; -0.0 == 0.0 would
 # read as an event at time 0.
