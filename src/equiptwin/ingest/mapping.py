@@ -14,6 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from equiptwin.errors import ConfigError
+from equiptwin.formats import (
+    ASSET_COLUMNS,
+    CRYO_FIELDS,
+    EXPOSURE_COLUMNS,
+    SCHEDULE_COLUMNS,
+    SERVICE_COLUMNS,
+)
 
 EVENT_CODES: dict[str, str] = {
     "1000": "System startup",
@@ -46,67 +53,11 @@ EVENT_CODES: dict[str, str] = {
 }
 
 CSV_COLUMNS: dict[str, tuple[str, ...]] = {
-    "assets": (
-        "system_id",
-        "site",
-        "modality",
-        "manufacturer",
-        "model",
-        "installed_on",
-        "timezone",
-        "tube_model",
-        "tube_installed_on",
-    ),
-    "service_records": (
-        "work_order",
-        "system_id",
-        "opened_at",
-        "closed_at",
-        "kind",
-        "component",
-        "action",
-        "failure",
-        "downtime_h",
-        "notes",
-    ),
-    "schedule": (
-        "appointment_id",
-        "system_id",
-        "site",
-        "modality",
-        "start",
-        "duration_min",
-        "priority",
-        "exam_code",
-        "patient_ref",
-    ),
-    "exposures": (
-        "timestamp",
-        "system_id",
-        "exam_id",
-        "protocol",
-        "kvp",
-        "ma",
-        "exposure_s",
-        "focal_spot",
-        "filament_a",
-        "oil_temp_c",
-        "coastdown_s",
-    ),
+    "assets": ASSET_COLUMNS,
+    "service_records": SERVICE_COLUMNS,
+    "schedule": SCHEDULE_COLUMNS,
+    "exposures": EXPOSURE_COLUMNS,
 }
-
-CRYO_FIELDS: tuple[str, ...] = (
-    "ts",
-    "system_id",
-    "he_level_pct",
-    "he_pressure_psi",
-    "coldhead_stage1_k",
-    "coldhead_stage2_k",
-    "compressor_on",
-    "water_temp_c",
-    "water_flow_lpm",
-    "grad_coil_temp_c",
-)
 
 #: Columns that are optional in an export (an empty cell or a missing column is allowed).
 OPTIONAL_COLUMNS: frozenset[str] = frozenset(

@@ -32,6 +32,7 @@ from sqlalchemy import Engine
 
 from equiptwin.config import PipelineConfig
 from equiptwin.forecast import FailureForecast
+from equiptwin.formats import SCHEDULE_COLUMNS
 from equiptwin.outputs.fhir import write_bundle
 from equiptwin.outputs.ical import maintenance_events, write_calendar
 from equiptwin.planning.bookings import Booking, SystemInfo, load_bookings, load_systems, parse_hhmm
@@ -51,18 +52,7 @@ SCHEDULE_CHANGE_COLUMNS: tuple[str, ...] = (
     "new_start",
     "reason",
 )
-BOOKING_COLUMNS: tuple[str, ...] = (
-    "appointment_id",
-    "system_id",
-    "site",
-    "modality",
-    "start",
-    "duration_min",
-    "priority",
-    "exam_code",
-    "patient_ref",
-    "status",
-)
+BOOKING_COLUMNS: tuple[str, ...] = (*SCHEDULE_COLUMNS, "status")
 CAPACITY_COLUMNS: tuple[str, ...] = (
     "date",
     "site",

@@ -17,19 +17,6 @@ from equiptwin.sim.lifecycle import Trace
 from equiptwin.sim.localtime import LocalDay
 from equiptwin.sim.spec import FleetSpec, SystemSpec
 
-SERVICE_COLUMNS: tuple[str, ...] = (
-    "work_order",
-    "system_id",
-    "opened_at",
-    "closed_at",
-    "kind",
-    "component",
-    "action",
-    "failure",
-    "downtime_h",
-    "notes",
-)
-
 # (kind, component, action, failure, downtime hours range, note) of unrelated work.
 _UNRELATED = {
     "CT": (

@@ -21,23 +21,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from equiptwin.errors import ConfigError
-from equiptwin.sim.cmms import SERVICE_COLUMNS
+from equiptwin.formats import ASSET_COLUMNS, SERVICE_COLUMNS
 from equiptwin.sim.schedule import SCHEDULE_COLUMNS, fhir_bundle, schedule_csv_rows
 from equiptwin.sim.spec import FleetSpec, SystemSpec, draw_systems
 from equiptwin.sim.system import SystemResult, simulate_system
 from equiptwin.sim.writers import csv_text
 
-ASSET_COLUMNS: tuple[str, ...] = (
-    "system_id",
-    "site",
-    "modality",
-    "manufacturer",
-    "model",
-    "installed_on",
-    "timezone",
-    "tube_model",
-    "tube_installed_on",
-)
 TRUTH_DIR = "_truth"
 SIMULATION_FILE = "SIMULATION.json"
 LIFE_COLUMNS: tuple[str, ...] = (

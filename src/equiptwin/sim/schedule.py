@@ -20,23 +20,13 @@ from typing import Any
 
 import numpy as np
 
+from equiptwin.formats import PRIORITIES
+from equiptwin.formats import SCHEDULE_COLUMNS as BOOKED_COLUMNS
 from equiptwin.sim.localtime import LocalDay
 from equiptwin.sim.spec import FleetSpec, SystemSpec
-from equiptwin.sim.workload import PRIORITIES, PROTOCOLS, Bookings
+from equiptwin.sim.workload import PROTOCOLS, Bookings
 
-SCHEDULE_COLUMNS: tuple[str, ...] = (
-    "appointment_id",
-    "system_id",
-    "site",
-    "modality",
-    "start",
-    "duration_min",
-    "priority",
-    "exam_code",
-    "patient_ref",
-    "patient_name",
-    "birth_date",
-)
+SCHEDULE_COLUMNS: tuple[str, ...] = (*BOOKED_COLUMNS, "patient_name", "birth_date")
 FHIR_SITES: frozenset[str] = frozenset({"LON"})
 FHIR_PRIORITY: dict[str, int] = {"stat": 1, "inpatient": 5, "outpatient": 9}
 HISTORY_DAYS = 28

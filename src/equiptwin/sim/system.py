@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from equiptwin.formats import EXPOSURE_COLUMNS
 from equiptwin.sim.cmms import WorkOrder, component_orders, helium_orders, unrelated_orders
 from equiptwin.sim.console import write_event_logs
 from equiptwin.sim.lifecycle import Trace
@@ -33,19 +34,6 @@ from equiptwin.twin.xray_tube import RADIOGRAPHY_REFERENCE, XrayTubeModel
 
 FloatArray = npt.NDArray[np.float64]
 
-EXPOSURE_COLUMNS: tuple[str, ...] = (
-    "timestamp",
-    "system_id",
-    "exam_id",
-    "protocol",
-    "kvp",
-    "ma",
-    "exposure_s",
-    "focal_spot",
-    "filament_a",
-    "oil_temp_c",
-    "coastdown_s",
-)
 # Wear rates the wear scale multiplies (time compression of component lives).
 
 

@@ -20,8 +20,6 @@ IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
-PRIORITIES: tuple[str, ...] = ("stat", "inpatient", "outpatient")
-
 
 @dataclass(frozen=True)
 class Protocol:

@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from equiptwin.formats import PRIORITIES, SCHEDULE_COLUMNS
 from equiptwin.ingest.parsers.base import (
     BlockContext,
     ParsedBlock,
@@ -25,18 +26,7 @@ from equiptwin.ingest.parsers.base import (
 )
 from equiptwin.ingest.parsers.times import to_utc
 
-PRIORITIES = ("stat", "inpatient", "outpatient")
-COLUMNS = (
-    "appointment_id",
-    "system_id",
-    "site",
-    "modality",
-    "start",
-    "duration_min",
-    "priority",
-    "exam_code",
-    "patient_ref",
-)
+COLUMNS = SCHEDULE_COLUMNS
 
 
 def _finish(
