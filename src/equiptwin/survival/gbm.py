@@ -149,6 +149,10 @@ reg_lambda
         Features whose effect on the risk may only rise (+1) or only fall (-1), as
         xgboost monotone constraints; the twin's outputs keep their physical sense
         with little training data.
+    offset_days : str or None, default None
+        Column holding a prior median time to failure in days (the twin's); boosting
+        starts from ``log`` of it (xgboost ``base_margin``) and learns the correction.
+        Rows where it is missing start from the training rows' typical follow-up.
     seed : int, default 0
         Random seed of row and column subsampling.
     n_jobs : int, default 1
@@ -169,6 +173,7 @@ reg_lambda
         colsample_bytree: float = 0.8,
         reg_lambda: float = 1.0,
         monotone_risk: Mapping[str, int] | None = None,
+        offset_days: str | None = None,
         seed: int = 0,
         n_jobs: int = 1,
     ) -> None:
@@ -183,10 +188,30 @@ reg_lambda
         self.colsample_bytree = colsample_bytree
         self.reg_lambda = reg_lambda
         self.monotone_risk = monotone_risk
+        self.offset_days = offset_days
         self.seed = seed
         self.n_jobs = n_jobs
 
     _hazard_sign = -1.0
+    offset_fill_days_: float
+
+    def _fit(self, X: pd.DataFrame, y: SurvivalTarget) -> None:
+        if self.offset_days is not None and self.offset_days not in X.columns:
+            raise ValueError(
+                f"XGBAFT: `X` lacks the offset column {self.offset_days!r}; add it or set "
+                "`offset_days=None`."
+            )
+        lower, _upper = y.aft_bounds()
+        self.offset_fill_days_ = float(np.exp(np.mean(np.log1p(lower))))
+        super()._fit(X, y)
+
+    def _dmatrix(self, X: pd.DataFrame) -> xgb.DMatrix:
+        matrix = super()._dmatrix(X)
+        if self.offset_days is not None:
+            days = X[self.offset_days].to_numpy(dtype=np.float64)
+            days = np.where(np.isnan(days), self.offset_fill_days_, np.maximum(days, 0.5))
+            matrix.set_base_margin(np.log(days))
+        return matrix
 
     def _objective(self, dtrain: xgb.DMatrix, y: SurvivalTarget) -> dict[str, Any]:
         if self.distribution not in AFT_DISTRIBUTIONS:
@@ -219,12 +244,13 @@ reg_lambda
         return -self._margin(X)
 
     def extras(self) -> dict[str, Any]:
-        """Return the fitted state besides the booster (none for AFT)."""
-        return {}
+        """Return the fitted state besides the booster: the offset's fill value."""
+        return {"offset_fill_days": self.offset_fill_days_}
 
     def restore(self, booster: xgb.Booster, features: list[str], extras: dict[str, Any]) -> None:
-        """Set the fitted state from a saved booster and feature list."""
+        """Set the fitted state from a saved booster, feature list and :meth:`extras`."""
         self.booster_, self.feature_names_ = booster, features
+        self.offset_fill_days_ = float(extras.get("offset_fill_days", 1.0))
 
 
 def _aft_cdf(distribution: str, z: NDArray[np.float64]) -> NDArray[np.float64]:

@@ -37,6 +37,9 @@ TWIN_RISK: dict[str, int] = {
 }
 """The twin's outputs and the direction they move the risk, kept by monotone constraints."""
 
+TWIN_OFFSET = "twin_median_days_left"
+"""The twin's median time to failure: the AFT model starts from it and learns corrections."""
+
 
 @dataclass(frozen=True)
 class LandmarkData:
@@ -124,6 +127,10 @@ def landmark_data(
 def aft_estimator(*, features: Sequence[str] | None = None, seed: int = 0) -> XGBAFT:
     """Return equiptwin's xgboost AFT with its chosen hyperparameters (unfitted).
 
+    With the twin among the features, boosting starts from the twin's median time to
+    failure (:data:`TWIN_OFFSET`) and the twin's outputs keep their direction
+    (:data:`TWIN_RISK`).
+
     Parameters
     ----------
     features : sequence of str, optional
@@ -140,6 +147,7 @@ def aft_estimator(*, features: Sequence[str] | None = None, seed: int = 0) -> XG
         max_depth=3,
         seed=seed,
         monotone_risk=TWIN_RISK,
+        offset_days=TWIN_OFFSET if features is None or TWIN_OFFSET in features else None,
     )
 
 
