@@ -247,13 +247,16 @@ def store_forecasts(engine: sa.Engine, forecasts: Sequence[FailureForecast]) -> 
         }
         for f in forecasts
     ]
+    runs: dict[tuple[dt.date, str], list[str]] = {}
+    for f in forecasts:
+        runs.setdefault((f.as_of, f.model_version), []).append(f.life_id)
     with engine.begin() as conn:
-        for row in rows:
+        for (as_of, version), life_ids in runs.items():
             conn.execute(
                 sa.delete(Forecast).where(
-                    Forecast.as_of == row["as_of"],
-                    Forecast.life_id == row["life_id"],
-                    Forecast.model_version == row["model_version"],
+                    Forecast.as_of == as_of,
+                    Forecast.model_version == version,
+                    Forecast.life_id.in_(life_ids),
                 )
             )
         if rows:

@@ -177,6 +177,18 @@ def reject_rows(
     return frame[~bad.to_numpy(dtype=bool)]
 
 
+def reject_unknown_systems(frame: pd.DataFrame, ctx: BlockContext) -> pd.DataFrame:
+    """Quarantine the rows whose ``system_id`` is not in the asset registry."""
+    return reject_rows(
+        frame,
+        ~frame["system_id"].isin(list(ctx.systems)),
+        "system_id",
+        "unknown_system",
+        "must be a system of assets.csv",
+        ctx,
+    )
+
+
 def to_number(values: pd.Series, decimal: str) -> pd.Series:
     """Parse decimal strings (``.`` or ``,`` mark); empty cells become NaN."""
     text = values.astype("str")

@@ -11,6 +11,7 @@ from equiptwin.ingest.parsers.base import (
     decode_text,
     read_csv_rows,
     reject_rows,
+    reject_unknown_systems,
     to_number,
     zones_of,
 )
@@ -43,14 +44,7 @@ def parse_exposures(data: bytes, ctx: BlockContext) -> ParsedBlock:
     before = len(frame)
     frame = frame.drop_duplicates(subset=[c for c in frame.columns if c != "_line"])
     duplicates = before - len(frame)
-    frame = reject_rows(
-        frame,
-        ~frame["system_id"].isin(list(ctx.systems)),
-        "system_id",
-        "unknown_system",
-        "must be a system of assets.csv",
-        ctx,
-    )
+    frame = reject_unknown_systems(frame, ctx)
     ts = to_utc(
         frame["timestamp"], mapping.timestamp_format, zones_of(frame, mapping.timezone, ctx.systems)
     )

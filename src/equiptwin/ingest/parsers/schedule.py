@@ -22,6 +22,7 @@ from equiptwin.ingest.parsers.base import (
     decode_text,
     read_csv_rows,
     reject_rows,
+    reject_unknown_systems,
     zones_of,
 )
 from equiptwin.ingest.parsers.times import to_utc
@@ -40,14 +41,7 @@ def _finish(
         "must not be empty",
         ctx,
     )
-    frame = reject_rows(
-        frame,
-        ~frame["system_id"].isin(list(ctx.systems)),
-        "system_id",
-        "unknown_system",
-        "must be a system of assets.csv",
-        ctx,
-    )
+    frame = reject_unknown_systems(frame, ctx)
     frame = reject_rows(
         frame,
         ~frame["priority"].isin(PRIORITIES),

@@ -8,6 +8,7 @@ from equiptwin.ingest.parsers.base import (
     decode_text,
     read_csv_rows,
     reject_rows,
+    reject_unknown_systems,
     to_number,
     zones_of,
 )
@@ -60,14 +61,7 @@ def parse_service(data: bytes, ctx: BlockContext) -> ParsedBlock:
     frame = reject_rows(
         frame, frame["work_order"] == "", "work_order", "missing_value", "must not be empty", ctx
     )
-    frame = reject_rows(
-        frame,
-        ~frame["system_id"].isin(list(ctx.systems)),
-        "system_id",
-        "unknown_system",
-        "must be a system of assets.csv",
-        ctx,
-    )
+    frame = reject_unknown_systems(frame, ctx)
     for column, allowed in (("kind", KINDS), ("component", COMPONENTS), ("action", ACTIONS)):
         frame = reject_rows(
             frame,
