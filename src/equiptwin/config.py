@@ -485,6 +485,14 @@ SETTINGS: tuple[Setting, ...] = (
         "Monte Carlo samples of the twin's forward run, per life and day.",
         _positive,
     ),
+    Setting(
+        "twin.workers",
+        int,
+        2,
+        "Processes that run component lives' twins in parallel (1 runs them in the main "
+        "process); the features are the same whatever the number.",
+        _positive,
+    ),
     Setting("models.dir", str, "models", "Model registry folder (one folder per version)."),
     Setting(
         "backtest.retrain_days",

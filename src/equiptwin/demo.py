@@ -16,14 +16,16 @@ from pathlib import Path
 
 from equiptwin.clock import Clock
 from equiptwin.config import PipelineConfig
+from equiptwin.features.exam_heat import exam_heat_kj
 from equiptwin.features.frame import data_range
+from equiptwin.features.whatif import twin_days_gained
 from equiptwin.forecasting import run_forecast, write_forecasts_csv
 from equiptwin.ingest.run import ingest
 from equiptwin.outputs.exports import export_plan
 from equiptwin.planning.outbox import deliver
 from equiptwin.planning.plan import plan_day
 from equiptwin.store import db as store_db
-from equiptwin.store.archive import archive_root
+from equiptwin.store.archive import archive_root, open_archive
 
 
 def run_demo(
@@ -70,13 +72,31 @@ def run_demo(
     )
     config = _sinks_inside(config, out_dir)
     morning = dt.datetime.combine(as_of, dt.time(6), dt.UTC)
-    plan = plan_day(engine, run.forecasts, as_of, config, morning)
+    plan = plan_day(
+        engine,
+        run.forecasts,
+        as_of,
+        config,
+        morning,
+        exam_heat_kj=exam_heat_kj(
+            engine, open_archive(engine, str(config["store.archive_dir"])), as_of
+        ),
+        days_gained=twin_days_gained(engine, config, as_of),
+    )
     opened = sum(1 for change in plan.tickets if change.kind != "closed")
     yield (
         "plan",
         f"{opened} ticket revisions, {len(plan.slots)} maintenance slots, "
         f"{len(plan.moves)} exams moved (plan {plan.plan_version})",
     )
+    for shift in plan.load_shifts:
+        gained = "unknown" if shift.days_gained is None else f"{shift.days_gained:+.0f} days"
+        yield (
+            "load shift",
+            f"{len(shift.moves)} high-heat exams off {shift.system_id} until "
+            f"{shift.until:%Y-%m-%d}: {shift.heat_moved_kj / max(shift.heat_booked_kj, 1e-9):.0%} "
+            f"of its booked heat, twin's median life {gained}",
+        )
     report = deliver(engine, config, morning)
     yield "deliver", f"{report.delivered} ticket messages to {', '.join(config['sinks.enabled'])}"
     files = export_plan(engine, plan, run.forecasts, out_dir, config, morning)

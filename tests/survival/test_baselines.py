@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from sksurv.nonparametric import kaplan_meier_estimator
 
-from equiptwin.survival.baselines import CoxPH, KaplanMeier, Limit, ThresholdRule
+from equiptwin.survival.baselines import CoxPH, KaplanMeier, Limit, ThresholdRule, TwinCurve
 from equiptwin.survival.synthetic import STATIC_FEATURES, synthetic_static
 from equiptwin.survival.target import SurvivalTarget
 
@@ -72,3 +72,34 @@ def test_threshold_rule_needs_limits() -> None:
         ThresholdRule().fit(X, y)
     with pytest.raises(ValueError, match="`above` or `below`"):
         ThresholdRule(limits=[Limit("x0")]).fit(X, y)
+
+
+def _twin_rows() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "twin_p_fail_7d": [0.0, 0.1, 0.5, np.nan],
+            "twin_p_fail_14d": [0.0, 0.2, 0.9, np.nan],
+            "twin_p_fail_30d": [0.01, 0.4, 1.0, np.nan],
+            "twin_median_days_left": [120.0, 40.0, 7.0, np.nan],
+            "twin_health": [0.9, 0.5, 0.1, np.nan],
+        }
+    )
+
+
+def test_twin_curve_reads_the_twin_probabilities() -> None:
+    X, y = synthetic_static(200, seed=65)
+    rows = _twin_rows()
+    model = TwinCurve(horizons_days=(7, 14, 30)).fit(rows.reindex(range(len(X))).fillna(0.0), y)
+    curves = model.predict_survival(rows, [7.0, 14.0, 30.0, 60.0])
+    np.testing.assert_allclose(
+        curves.survival[:3, :3],
+        1.0 - rows[["twin_p_fail_7d", "twin_p_fail_14d", "twin_p_fail_30d"]].to_numpy()[:3],
+        atol=1e-6,
+    )
+    halfway = model.predict_survival(rows.iloc[[1]], [3.5]).survival[0, 0]
+    assert halfway == pytest.approx(0.95)
+    assert (np.diff(curves.survival, axis=1) <= 0).all()
+    pooled = KaplanMeier().fit(X, y).predict_survival(X.iloc[:1], [7.0, 14.0, 30.0, 60.0])
+    np.testing.assert_allclose(curves.survival[3], pooled.survival[0])
+    risk = model.predict_risk(rows)
+    assert risk[2] > risk[1] > risk[0] > risk[3]

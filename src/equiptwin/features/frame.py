@@ -333,10 +333,17 @@ def store_features(
     pandas.DataFrame
         As :func:`build_features`.
     """
-    twin = TwinSettings(
+    archive = open_archive(engine, str(config["store.archive_dir"]))
+    return build_features(
+        engine, archive, start, end, twin=twin_settings(config), progress=progress
+    )
+
+
+def twin_settings(config: PipelineConfig) -> TwinSettings:
+    """Return the twin's settings from the pipeline's ``twin.*`` keys."""
+    return TwinSettings(
         n_particles=int(config["twin.particles"]),
         n_samples=int(config["twin.samples"]),
         wear_scale=float(config["twin.wear_scale"]),
+        workers=int(config["twin.workers"]),
     )
-    archive = open_archive(engine, str(config["store.archive_dir"]))
-    return build_features(engine, archive, start, end, twin=twin, progress=progress)

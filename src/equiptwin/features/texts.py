@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 
 from equiptwin.features.events import SIGNAL_CODES, event_column
+from equiptwin.features.twin_state import TWIN_HORIZONS
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,6 @@ def feature_texts() -> dict[str, FeatureText]:
         "cum_scan_s": FeatureText("beam-on time since installation", " s"),
         "twin_health": FeatureText("twin health index", ""),
         "twin_health_q10": FeatureText("twin health index (pessimistic, 10%)", ""),
-        "twin_p_fail_30d": FeatureText("twin's 30-day failure probability", "%", scale=100.0),
         "twin_median_days_left": FeatureText("twin's median days left", " days"),
         "twin_window_start_days": FeatureText("twin's failure window opens in", " days"),
         "twin_filament_loss": FeatureText("filament mass lost (twin)", "%", scale=100.0),
@@ -103,6 +103,10 @@ def feature_texts() -> dict[str, FeatureText]:
         "twin_rate_factor": FeatureText("wear rate against a typical life (twin)", "x"),
         "twin_he_level_pct": FeatureText("helium level (twin)", "%"),
     }
+    for h in TWIN_HORIZONS:
+        texts[f"twin_p_fail_{h}d"] = FeatureText(
+            f"twin's {h}-day failure probability", "%", scale=100.0
+        )
     for code in SIGNAL_CODES:
         column = event_column(code)
         texts[f"{column}_sum_7d"] = FeatureText(

@@ -8,6 +8,8 @@
   signals (arc count over 7 days, helium slope, filament deviation); its risk is the
   number of limits exceeded, its curves the Kaplan-Meier curve of each alarm level in
   the training data.
+* :class:`TwinCurve`: the degradation twin alone, its own Monte Carlo probabilities of
+  failure at a few horizons read as a survival curve, nothing learnt from outcomes.
 """
 
 from __future__ import annotations
@@ -237,3 +239,78 @@ class ThresholdRule(SurvivalEstimator):
 
     def _predict_risk(self, X: pd.DataFrame) -> NDArray[np.float64]:
         return self._level(X).astype(np.float64)
+
+
+class TwinCurve(SurvivalEstimator):
+    """The twin alone: its forward Monte Carlo ``P(fail within h)`` read as the curve.
+
+    ``F(t)`` is linear between ``(0, 0)`` and the twin's probabilities at its horizons;
+    beyond the last horizon the hazard of the last stretch continues. Nothing is learnt
+    from outcomes; a row without twin columns (too little history) gets the pooled
+    Kaplan-Meier curve of the training rows. The risk is minus the twin's median days
+    left, ties (median beyond the plan) broken by its health index; rows without twin
+    columns rank below every other.
+
+    Parameters
+    ----------
+    horizons_days : sequence of int, default (7, 14, 30, 60, 120)
+        The horizons of the twin's ``p_fail_<h>d`` columns.
+    prefix : str, default "twin_"
+        Prefix of the twin's columns (``<prefix>p_fail_<h>d``, ``<prefix>median_days_left``,
+        ``<prefix>health``).
+    """
+
+    pooled_: tuple[NDArray[np.float64], NDArray[np.float64]]
+
+    def __init__(
+        self, *, horizons_days: Sequence[int] = (7, 14, 30, 60, 120), prefix: str = "twin_"
+    ) -> None:
+        self.horizons_days = horizons_days
+        self.prefix = prefix
+
+    def _requested_features(self) -> Sequence[str]:
+        p = self.prefix
+        return [
+            *(f"{p}p_fail_{h}d" for h in self.horizons_days),
+            f"{p}median_days_left",
+            f"{p}health",
+        ]
+
+    def _fit(self, X: pd.DataFrame, y: SurvivalTarget) -> None:
+        self.pooled_ = _km_curve(y)
+
+    def _predict_survival(
+        self, X: pd.DataFrame, horizons_days: NDArray[np.float64]
+    ) -> NDArray[np.float64]:
+        knots = np.asarray(self.horizons_days, dtype=np.float64)
+        failed = feature_matrix(X, self.feature_names_[: knots.size])
+        failed = np.maximum.accumulate(np.clip(failed, 0.0, 1.0 - 1e-9), axis=1)
+        x = np.concatenate([[0.0], knots])
+        within = horizons_days[horizons_days <= knots[-1]]
+        out = np.empty((len(X), horizons_days.size))
+        for j, t in enumerate(within):
+            k = int(np.searchsorted(x, t, side="left"))
+            lo, hi = max(k - 1, 0), min(k, knots.size)
+            f_lo = failed[:, lo - 1] if lo > 0 else 0.0
+            frac = 0.0 if x[hi] == x[lo] else (t - x[lo]) / (x[hi] - x[lo])
+            out[:, j] = 1.0 - (f_lo + frac * (failed[:, hi - 1] - f_lo))
+        beyond = horizons_days[within.size :]
+        if beyond.size:
+            s_last = 1.0 - failed[:, -1]
+            s_prev = 1.0 - failed[:, -2] if knots.size > 1 else np.ones(len(X))
+            span = knots[-1] - (knots[-2] if knots.size > 1 else 0.0)
+            rate = np.log(s_prev / s_last) / span
+            out[:, within.size :] = s_last[:, None] * np.exp(
+                -rate[:, None] * (beyond[None, :] - knots[-1])
+            )
+        missing = np.isnan(failed).any(axis=1)
+        if missing.any():
+            out[missing] = step_function_at(*self.pooled_, horizons_days)
+        return out
+
+    def _predict_risk(self, X: pd.DataFrame) -> NDArray[np.float64]:
+        values = feature_matrix(X, self.feature_names_[-2:])
+        risk = -values[:, 0] + (1.0 - values[:, 1])
+        known = risk[np.isfinite(risk)]
+        lowest = float(known.min()) if known.size else 0.0
+        return np.asarray(np.nan_to_num(risk, nan=lowest - 1.0))

@@ -87,9 +87,17 @@ class XGBSurvival(SurvivalEstimator):
         return "(" + ",".join(map(str, signs)) + ")"
 
     def _dmatrix(self, X: pd.DataFrame) -> xgb.DMatrix:
-        return xgb.DMatrix(
+        matrix = xgb.DMatrix(
             feature_matrix(X, self.feature_names_), feature_names=self.feature_names_
         )
+        offset = self._offset(X)
+        if offset is not None:
+            matrix.set_base_margin(offset)
+        return matrix
+
+    def _offset(self, X: pd.DataFrame) -> NDArray[np.float64] | None:
+        """Return the prior margin boosting starts from per row (none by default)."""
+        return None
 
     def _fit(self, X: pd.DataFrame, y: SurvivalTarget) -> None:
         params = self._booster_params()
@@ -205,13 +213,12 @@ reg_lambda
         self.offset_fill_days_ = float(np.exp(np.mean(np.log1p(lower))))
         super()._fit(X, y)
 
-    def _dmatrix(self, X: pd.DataFrame) -> xgb.DMatrix:
-        matrix = super()._dmatrix(X)
-        if self.offset_days is not None:
-            days = X[self.offset_days].to_numpy(dtype=np.float64)
-            days = np.where(np.isnan(days), self.offset_fill_days_, np.maximum(days, 0.5))
-            matrix.set_base_margin(np.log(days))
-        return matrix
+    def _offset(self, X: pd.DataFrame) -> NDArray[np.float64] | None:
+        if self.offset_days is None:
+            return None
+        days = X[self.offset_days].to_numpy(dtype=np.float64)
+        days = np.where(np.isnan(days), self.offset_fill_days_, np.maximum(days, 0.5))
+        return np.asarray(np.log(days), dtype=np.float64)
 
     def _objective(self, dtrain: xgb.DMatrix, y: SurvivalTarget) -> dict[str, Any]:
         if self.distribution not in AFT_DISTRIBUTIONS:
@@ -279,6 +286,15 @@ reg_lambda
         Features whose effect on the risk may only rise (+1) or only fall (-1), as
         xgboost monotone constraints; the twin's outputs keep their physical sense
         with little training data.
+    offset_p_fail : str or None, default None
+        Column holding a prior probability of failure within a fixed horizon (the
+        twin's); boosting starts from the log of its cumulative hazard
+        ``log(-log(1 - p))`` (xgboost ``base_margin``) and learns the correction.
+        Probabilities are clipped to ``[offset_floor, 1 - offset_floor]``; missing
+        ones start from the training rows' mean offset.
+    offset_floor : float, default 1e-3
+        Smallest prior probability the offset distinguishes (about one Monte Carlo
+        sample in a thousand).
     seed : int, default 0
         Random seed of row and column subsampling.
     n_jobs : int, default 1
@@ -288,6 +304,7 @@ reg_lambda
     baseline_times_: NDArray[np.float64]
     baseline_cumhaz_: NDArray[np.float64]
     margin_center_: float
+    offset_fill_: float
 
     def __init__(
         self,
@@ -301,6 +318,8 @@ reg_lambda
         colsample_bytree: float = 0.8,
         reg_lambda: float = 1.0,
         monotone_risk: Mapping[str, int] | None = None,
+        offset_p_fail: str | None = None,
+        offset_floor: float = 1e-3,
         seed: int = 0,
         n_jobs: int = 1,
     ) -> None:
@@ -313,10 +332,39 @@ reg_lambda
         self.colsample_bytree = colsample_bytree
         self.reg_lambda = reg_lambda
         self.monotone_risk = monotone_risk
+        self.offset_p_fail = offset_p_fail
+        self.offset_floor = offset_floor
         self.seed = seed
         self.n_jobs = n_jobs
 
     _hazard_sign = 1.0
+
+    def _fit(self, X: pd.DataFrame, y: SurvivalTarget) -> None:
+        if self.offset_p_fail is not None and self.offset_p_fail not in X.columns:
+            raise ValueError(
+                f"XGBCox: `X` lacks the offset column {self.offset_p_fail!r}; add it or set "
+                "`offset_p_fail=None`."
+            )
+        if not 0.0 < self.offset_floor < 0.5:
+            raise ValueError(
+                f"XGBCox: `offset_floor` must be in (0, 0.5), but found {self.offset_floor!r}."
+            )
+        self.offset_fill_ = 0.0
+        if self.offset_p_fail is not None:
+            known = self._log_cumhaz(X)
+            known = known[~np.isnan(known)]
+            self.offset_fill_ = float(known.mean()) if known.size else 0.0
+        super()._fit(X, y)
+
+    def _log_cumhaz(self, X: pd.DataFrame) -> NDArray[np.float64]:
+        p = X[str(self.offset_p_fail)].to_numpy(dtype=np.float64)
+        p = np.clip(p, self.offset_floor, 1.0 - self.offset_floor)
+        return np.asarray(np.log(-np.log1p(-p)), dtype=np.float64)
+
+    def _offset(self, X: pd.DataFrame) -> NDArray[np.float64] | None:
+        if self.offset_p_fail is None:
+            return None
+        return np.nan_to_num(self._log_cumhaz(X), nan=self.offset_fill_)
 
     def _objective(self, dtrain: xgb.DMatrix, y: SurvivalTarget) -> dict[str, Any]:
         dtrain.set_label(y.cox_label())
@@ -344,6 +392,7 @@ reg_lambda
             "baseline_times_days": self.baseline_times_.tolist(),
             "baseline_cumhaz": self.baseline_cumhaz_.tolist(),
             "margin_center": self.margin_center_,
+            "offset_fill": self.offset_fill_,
         }
 
     def restore(self, booster: xgb.Booster, features: list[str], extras: dict[str, Any]) -> None:
@@ -352,6 +401,7 @@ reg_lambda
         self.baseline_times_ = np.asarray(extras["baseline_times_days"], dtype=np.float64)
         self.baseline_cumhaz_ = np.asarray(extras["baseline_cumhaz"], dtype=np.float64)
         self.margin_center_ = float(extras["margin_center"])
+        self.offset_fill_ = float(extras.get("offset_fill", 0.0))
 
 
 def breslow_cumulative_hazard(
