@@ -7,7 +7,7 @@ forecasts the days up to the next cut. Scores and alert metrics are computed on 
 out-of-time forecasts only. Recall over failures with precursors uses the simulator's
 truth, which ingest never reads.
 
-Run: ``python benchmarks/bench_forecast.py [--systems 16] [--days 365] [--seed 4242]``.
+Run: ``python benchmarks/bench_forecast.py [--systems 30] [--days 365] [--seed 4242]``.
 Writes ``benchmarks/results/forecast.json``.
 """
 
@@ -17,6 +17,7 @@ import argparse
 import dataclasses
 import datetime as dt
 import json
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -37,7 +38,7 @@ RESULT = ROOT / "benchmarks" / "results" / "forecast.json"
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--systems", type=int, default=16)
+    parser.add_argument("--systems", type=int, default=30)
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--seed", type=int, default=4242)
     parser.add_argument("--train-days", type=int, default=150)
@@ -100,6 +101,7 @@ def main() -> None:
                 "scores": result.scores.to_dict(orient="records"),
                 "alerts": result.alerts.to_dict(orient="records"),
                 "seconds": timings,
+                "load_average_1_5_15": os.getloadavg(),
             },
             indent=2,
             default=str,

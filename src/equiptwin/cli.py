@@ -261,7 +261,7 @@ def train(
 ) -> None:
     """Train the default survival model on the store's history and add it to the registry.
 
-    The model is calibrated xgboost AFT on the daily features and the twin's state. Its
+    The model is a calibrated boosted Cox model that starts from the twin's hazard. Its
     model card records held-out metrics: trained on the first 80% of the days, scored on
     the last 20%.
     """

@@ -83,3 +83,18 @@ def test_needs_dates_to_split() -> None:
     model = CalibratedEstimator(estimator=XGBAFT(features=list(STATIC_FEATURES)))
     with pytest.raises(ValueError, match="too short to split off a validation period"):
         model.fit(one_day, y)
+
+
+def test_a_horizon_with_too_few_distinct_failures_stays_uncalibrated() -> None:
+    """Many landmark rows of one failing life count as one failure, not many."""
+    X, y = synthetic_static(800, seed=25)
+    X_context = with_context(X, 25)
+    dates = pd.to_datetime(X_context["as_of"])
+    ends = dates + pd.to_timedelta(np.round(y.time_days), unit="D")
+    one_day = ends[y.event].mode().iloc[0]
+    # keep the failures ending on one date only: every other failure becomes censored
+    y_one = SurvivalTarget.from_arrays(y.time_days, y.event & (ends == one_day).to_numpy())
+    model = CalibratedEstimator(
+        estimator=XGBAFT(features=list(STATIC_FEATURES), n_estimators=20), min_failures=2
+    ).fit(X_context, y_one)
+    assert model.uncalibrated_horizons_ == [7.0, 14.0, 30.0]

@@ -27,10 +27,10 @@ from equiptwin.evaluate.alerts import alert_metrics
 from equiptwin.evaluate.truth import with_precursors
 from equiptwin.features.frame import data_range, read_lives, store_features
 from equiptwin.survival.base import SurvivalEstimator
-from equiptwin.survival.baselines import CoxPH, KaplanMeier, Limit, ThresholdRule
+from equiptwin.survival.baselines import CoxPH, KaplanMeier, Limit, ThresholdRule, TwinCurve
 from equiptwin.survival.calibrate import CalibratedEstimator
 from equiptwin.survival.curves import SurvivalCurves
-from equiptwin.survival.gbm import XGBCox
+from equiptwin.survival.gbm import XGBAFT, XGBCox
 from equiptwin.survival.metrics import (
     calibration_error,
     calibration_table,
@@ -46,7 +46,8 @@ from equiptwin.survival.training import (
     landmark_data,
 )
 
-EQUIPTWIN = "equiptwin (AFT + twin, calibrated)"
+EQUIPTWIN = "equiptwin (boosted Cox from the twin, calibrated)"
+TWIN_ALONE = "twin alone (no learning)"
 
 VENDOR_LIMITS: tuple[Limit, ...] = (
     Limit("ev_2301_sum_7d", above=7.0),
@@ -71,17 +72,23 @@ def _calibrated(estimator: SurvivalEstimator, horizons: Sequence[int]) -> Surviv
     )
 
 
+def _without_twin(features: Sequence[str]) -> list[str]:
+    return [c for c in features if not c.startswith("twin_")]
+
+
 MODELS: Mapping[str, ModelFactory] = {
     EQUIPTWIN: lambda h, f: default_model(h, features=f),
-    "xgboost AFT without twin": lambda h, f: default_model(
-        h, features=[c for c in f if not c.startswith("twin_")]
+    TWIN_ALONE: lambda _h, _f: TwinCurve(),
+    "xgboost AFT with twin features": lambda h, f: _calibrated(
+        XGBAFT(features=list(f), distribution="logistic", scale=0.8, max_depth=3), h
     ),
-    "xgboost Cox": lambda h, f: _calibrated(XGBCox(features=list(f)), h),
+    "xgboost Cox without twin": lambda h, f: _calibrated(XGBCox(features=_without_twin(f)), h),
     "Cox PH": lambda h, f: _calibrated(CoxPH(features=list(f), alpha=1.0), h),
     "Kaplan-Meier": lambda h, _f: _calibrated(KaplanMeier(groups=("modality", "component")), h),
     "threshold rule": lambda h, _f: _calibrated(ThresholdRule(limits=VENDOR_LIMITS), h),
 }
-"""Every model the backtest compares, by name: equiptwin's and its baselines."""
+"""Every model the backtest compares, by name: equiptwin's, the twin on its own (what
+the learning adds), boosted models without the twin's prior, and the baselines."""
 
 
 @dataclass(frozen=True)

@@ -81,12 +81,18 @@ class CalibratedEstimator(SurvivalEstimator):
         Share of the training period, by date, held out for calibration.
     refit : bool, default True
         Refit the estimator on all rows after calibrating.
+    min_failures : int, default 5
+        Distinct failures a horizon's validation rows need for its map to be learnt.
 
     Notes
     -----
     A horizon whose validation rows hold fewer than :data:`MIN_KNOWN_ROWS` known
-    outcomes or no failure cannot be calibrated; it keeps the model's own probabilities
-    (the identity map) and is listed in ``uncalibrated_horizons_`` and the model card.
+    outcomes or fewer than ``min_failures`` failures cannot be calibrated: an isotonic
+    map learnt from two or three failures is a staircase that mostly adds noise. It
+    keeps the model's own probabilities (the identity map) and is listed in
+    ``uncalibrated_horizons_`` and the model card. Failures are counted once per failure
+    date (``as_of`` plus time to failure), since every landmark row of a failing life
+    before its failure shares it.
     """
 
     estimator_: SurvivalEstimator
@@ -102,12 +108,14 @@ class CalibratedEstimator(SurvivalEstimator):
         time_column: str = "as_of",
         validation_fraction: float = 0.25,
         refit: bool = True,
+        min_failures: int = 5,
     ) -> None:
         self.estimator = estimator
         self.horizons_days = horizons_days
         self.time_column = time_column
         self.validation_fraction = validation_fraction
         self.refit = refit
+        self.min_failures = min_failures
 
     def _select_features(self, X: pd.DataFrame) -> list[str]:
         if self.time_column not in X.columns:
@@ -148,12 +156,14 @@ class CalibratedEstimator(SurvivalEstimator):
             self._inner_X(X.loc[early]), y[early].censored_at(follow_up)
         )
         y_val = y[~early]
+        ends = dates[~early].to_numpy() + pd.to_timedelta(np.round(y_val.time_days), unit="D")
         p_fail = 1.0 - model.predict_survival(self._inner_X(X.loc[~early]), grid).survival
         self.maps_ = {}
         self.uncalibrated_horizons_ = []
         for k, h in enumerate(grid):
             known, failed = y_val.observed_by(h)
-            if known.sum() < MIN_KNOWN_ROWS or not failed[known].any():
+            n_failures = np.unique(ends[known & failed]).size
+            if known.sum() < MIN_KNOWN_ROWS or n_failures < self.min_failures:
                 # Too little evidence to calibrate this horizon: keep the model's own
                 # probabilities there, and say so (model card, `uncalibrated_horizons_`).
                 self.maps_[float(h)] = IDENTITY
