@@ -19,6 +19,7 @@ data from before that day (UTC days). Columns:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 
 import pandas as pd
 import sqlalchemy as sa
@@ -212,6 +213,7 @@ def build_features(
     end: dt.date,
     *,
     twin: TwinSettings | None = None,
+    life_ids: Collection[str] | None = None,
     progress: bool = False,
 ) -> pd.DataFrame:
     """Return the feature frame for every life alive on a day in ``[start, end)``.
@@ -226,6 +228,8 @@ def build_features(
         Feature days; the row for day D uses data up to the end of day D - 1 (UTC).
     twin : TwinSettings, optional
         Particles and samples of the twin features; defaults when omitted.
+    life_ids : collection of str, optional
+        Only these lives (each life's rows are the same as in the whole fleet's frame).
     progress : bool
         Show a progress bar over lives while the twins run.
 
@@ -237,6 +241,8 @@ def build_features(
     if end <= start:
         raise ValueError(f"`end` must be after `start`, but found {start} .. {end}")
     lives = read_lives(engine)
+    if life_ids is not None:
+        lives = lives[lives["life_id"].isin(list(life_ids))]
     alive = lives[
         (lives["installed_on"] < pd.Timestamp(end))
         & (lives["ended_on"].isna() | (lives["ended_on"] > pd.Timestamp(start)))
@@ -313,6 +319,7 @@ def store_features(
     start: dt.date,
     end: dt.date,
     *,
+    life_ids: Collection[str] | None = None,
     progress: bool = False,
 ) -> pd.DataFrame:
     """Build the feature frame from the store with the pipeline's twin settings.
@@ -325,6 +332,8 @@ def store_features(
         Settings ``store.archive_dir`` and ``twin.*``.
     start, end : datetime.date
         Feature days ``[start, end)``.
+    life_ids : collection of str, optional
+        Only these lives.
     progress : bool
         Progress bar over lives while the twins run.
 
@@ -339,4 +348,6 @@ def store_features(
         wear_scale=float(config["twin.wear_scale"]),
     )
     archive = open_archive(engine, str(config["store.archive_dir"]))
-    return build_features(engine, archive, start, end, twin=twin, progress=progress)
+    return build_features(
+        engine, archive, start, end, twin=twin, life_ids=life_ids, progress=progress
+    )

@@ -1,0 +1,517 @@
+"""What the daily report shows, read from the store for one forecast day.
+
+Everything here uses the store as it is for ``as_of``: the day's stored forecasts (of the
+newest registry model that forecast that day), tickets and their outbox deliveries, the
+schedule changes of the day's plans, and the registry's model card. Two things are not
+stored and are recomputed for the at-risk components only, with data before ``as_of``:
+
+- the **survival curve** on every day up to the longest horizon: the stored forecast's
+  model is loaded from the registry and run on that day's features (the same numbers as
+  the stored forecast); when the model is no longer in the registry, the curve is drawn
+  through the stored 7/14/30-day probabilities instead (and the report says so);
+- the **indicator and event trends** over ``report.trend_days``: the systems' daily
+  aggregates (:func:`equiptwin.features.frame.system_daily`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from equiptwin.config import PipelineConfig
+from equiptwin.errors import ModelCompatibilityError
+from equiptwin.features.frame import store_features, system_daily
+from equiptwin.forecast import Driver, FailureForecast
+from equiptwin.forecasting import predict_curves
+from equiptwin.outputs.exports import CapacityRow, capacity, schedule_change_rows
+from equiptwin.planning.bookings import load_bookings, load_systems
+from equiptwin.planning.rebooking import Move
+from equiptwin.planning.slots import MaintenanceSlot
+from equiptwin.store.archive import open_archive
+from equiptwin.store.artifacts import CARD_FILE, ModelCard, list_versions, load_model
+from equiptwin.store.schema import (
+    ComponentLife,
+    Forecast,
+    OutboxMessage,
+    ServiceRecord,
+    System,
+    Ticket,
+)
+from equiptwin.survival.curves import SurvivalCurves
+from equiptwin.survival.training import feature_columns
+
+STORED_HORIZONS: tuple[int, ...] = (7, 14, 30)
+"""The horizons the ``forecasts`` table keeps (``p_fail_7d`` ... ``p_fail_30d``)."""
+
+
+@dataclass(frozen=True)
+class FleetRow:
+    """One component life in the fleet overview.
+
+    Parameters
+    ----------
+    forecast : FailureForecast
+        The day's stored forecast.
+    site, modality : str
+        Where the system is and what it is.
+    installed_on : datetime.date
+        When this component life began.
+    alert : bool
+        Whether the forecast's life has an open maintenance ticket.
+    ticket : Mapping or None
+        The life's ticket payload (newest revision), if it has one.
+    at_risk : bool
+        Whether it gets its own section (an open ticket, or P(fail within 30 d) at or
+        above ``report.at_risk_p30``).
+    """
+
+    forecast: FailureForecast
+    site: str
+    modality: str
+    installed_on: dt.date
+    alert: bool
+    ticket: Mapping[str, Any] | None
+    at_risk: bool
+
+    @property
+    def age_days(self) -> int:
+        """Days the component has been in service on ``as_of``."""
+        return (self.forecast.as_of - self.installed_on).days
+
+
+@dataclass(frozen=True)
+class AtRisk:
+    """The detail of one at-risk component.
+
+    Parameters
+    ----------
+    row : FleetRow
+        Its overview row.
+    curve : SurvivalCurves
+        One row: P(still working h days after ``as_of``).
+    curve_recomputed : bool
+        ``True`` when the curve comes from the model on every day of the grid; ``False``
+        when it is drawn through the stored horizon probabilities.
+    daily : pandas.DataFrame
+        The system's daily aggregates over the trend period, indexed by day.
+    service : tuple of dict
+        The system's work orders opened in the trend period (``opened_at``, ``kind``,
+        ``action``, ``work_order``).
+    """
+
+    row: FleetRow
+    curve: SurvivalCurves
+    curve_recomputed: bool
+    daily: pd.DataFrame
+    service: tuple[dict[str, Any], ...]
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Outbox state of one ticket revision on one sink."""
+
+    dedup_key: str
+    revision: int
+    sink: str
+    status: str
+    attempts: int
+    last_error: str | None
+
+
+def _date(value: Any) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+def _forecast_model(conn: sa.Connection, as_of: dt.date, models_dir: Path) -> str | None:
+    versions = list(
+        conn.execute(
+            sa.select(Forecast.model_version).where(Forecast.as_of == as_of).distinct()
+        ).scalars()
+    )
+    if not versions:
+        return None
+    newest = [c.model_version for c in list_versions(models_dir) if c.model_version in versions]
+    return newest[-1] if newest else max(versions)
+
+
+def stored_forecasts(
+    engine: sa.Engine, as_of: dt.date, models_dir: Path, window_coverage: float
+) -> list[tuple[FailureForecast, bool]]:
+    """Return the forecasts stored for ``as_of`` with their ``alert`` flag.
+
+    When several models forecast the same day, the newest one in the registry (by its
+    card's creation time) is taken, else the last version name.
+
+    Parameters
+    ----------
+    engine : sqlalchemy.Engine
+        The store.
+    as_of : datetime.date
+        The forecast day.
+    models_dir : Path
+        The model registry.
+    window_coverage : float
+        Coverage of the stored failure windows (``forecast.window_coverage``).
+
+    Returns
+    -------
+    list of (FailureForecast, bool)
+        Ordered by ``life_id``.
+    """
+    with engine.connect() as conn:
+        version = _forecast_model(conn, as_of, models_dir)
+        query = (
+            sa.select(Forecast)
+            .where(Forecast.as_of == as_of, Forecast.model_version == version)
+            .order_by(Forecast.life_id)
+        )
+        rows = conn.execute(query).mappings().all()
+    out = []
+    for r in rows:
+        stored = (r["drivers"] or {}).get("drivers", [])
+        forecast = FailureForecast(
+            as_of=as_of,
+            system_id=r["system_id"],
+            component=r["component"],
+            life_id=r["life_id"],
+            horizons_days=STORED_HORIZONS,
+            p_fail=(r["p_fail_7d"], r["p_fail_14d"], r["p_fail_30d"]),
+            window_start=_date(r["window_start"]),
+            window_end=_date(r["window_end"]),
+            window_coverage=window_coverage,
+            median_days_left=r["median_days_left"],
+            drivers=tuple(Driver(str(f), float(c), str(t)) for f, c, t in stored),
+            model_version=r["model_version"],
+        )
+        out.append((forecast, bool(r["alert"])))
+    return out
+
+
+def tickets(engine: sa.Engine) -> dict[str, dict[str, Any]]:
+    """Return every ticket's newest payload by ``life_id``."""
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(Ticket.life_id, Ticket.payload)).all()
+    return {r.life_id: dict(r.payload) for r in rows}
+
+
+def deliveries(engine: sa.Engine) -> list[Delivery]:
+    """Return the outbox: every ticket revision on every sink, newest revision first."""
+    query = sa.select(OutboxMessage).order_by(
+        OutboxMessage.dedup_key, OutboxMessage.revision.desc(), OutboxMessage.sink
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(query).mappings().all()
+    return [
+        Delivery(
+            r["dedup_key"], r["revision"], r["sink"], r["status"], r["attempts"], r["last_error"]
+        )
+        for r in rows
+    ]
+
+
+def fleet_rows(engine: sa.Engine, config: PipelineConfig, as_of: dt.date) -> list[FleetRow]:
+    """Return the fleet overview, highest risk first (P30, then P14, then P7).
+
+    Parameters
+    ----------
+    engine : sqlalchemy.Engine
+        The store, with the day's forecasts.
+    config : PipelineConfig
+        ``models.dir``, ``forecast.window_coverage`` and ``report.at_risk_p30``.
+    as_of : datetime.date
+        The forecast day.
+
+    Returns
+    -------
+    list of FleetRow
+    """
+    threshold = float(config["report.at_risk_p30"])
+    by_life = tickets(engine)
+    query = sa.select(ComponentLife.life_id, ComponentLife.installed_on)
+    with engine.connect() as conn:
+        installed = {r.life_id: r.installed_on for r in conn.execute(query)}
+        systems = {
+            r.system_id: (r.site, r.modality)
+            for r in conn.execute(sa.select(System.system_id, System.site, System.modality))
+        }
+    rows = []
+    models_dir = Path(str(config["models.dir"]))
+    coverage = float(config["forecast.window_coverage"])
+    for forecast, alert in stored_forecasts(engine, as_of, models_dir, coverage):
+        ticket = by_life.get(forecast.life_id)
+        is_open = ticket is not None and ticket.get("status") == "open"
+        site, modality = systems[forecast.system_id]
+        rows.append(
+            FleetRow(
+                forecast=forecast,
+                site=site,
+                modality=modality,
+                installed_on=installed[forecast.life_id],
+                alert=alert or is_open,
+                ticket=ticket,
+                at_risk=is_open or forecast.p_within(30) >= threshold,
+            )
+        )
+    return sorted(
+        rows, key=lambda r: (tuple(-p for p in reversed(r.forecast.p_fail)), r.forecast.life_id)
+    )
+
+
+def stored_points_curve(forecast: FailureForecast) -> SurvivalCurves:
+    """Return the curve through a forecast's horizon probabilities (linear in between)."""
+    survival = 1.0 - np.asarray(forecast.p_fail, dtype=np.float64)
+    return SurvivalCurves(
+        np.asarray(forecast.horizons_days, dtype=np.float64),
+        np.minimum.accumulate(survival)[None, :],
+    )
+
+
+def recomputed_curves(
+    engine: sa.Engine, config: PipelineConfig, as_of: dt.date, forecasts: Sequence[FailureForecast]
+) -> dict[str, SurvivalCurves]:
+    """Recompute the survival curves of some forecasts with their own model and data.
+
+    Parameters
+    ----------
+    engine : sqlalchemy.Engine
+        The store (data before ``as_of`` only is read).
+    config : PipelineConfig
+        ``models.dir``, ``store.archive_dir`` and ``twin.*`` (as the forecast used).
+    as_of : datetime.date
+        The forecast day.
+    forecasts : sequence of FailureForecast
+        The forecasts whose curves are wanted.
+
+    Returns
+    -------
+    dict of str to SurvivalCurves
+        One-row curves by ``life_id``, on every day up to the longest horizon; lives whose
+        model is not in the registry (or cannot be loaded) are left out.
+    """
+    models_dir = Path(str(config["models.dir"]))
+    by_model: dict[str, list[FailureForecast]] = {}
+    for f in forecasts:
+        if (models_dir / f.model_version / CARD_FILE).exists():
+            by_model.setdefault(f.model_version, []).append(f)
+    if not by_model:
+        return {}
+    wanted = [f.life_id for group in by_model.values() for f in group]
+    features = store_features(engine, config, as_of, as_of + dt.timedelta(days=1), life_ids=wanted)
+    out: dict[str, SurvivalCurves] = {}
+    for version, group in by_model.items():
+        try:
+            model, _card = load_model(
+                models_dir / version, available_features=feature_columns(features)
+            )
+        except ModelCompatibilityError:
+            continue
+        rows = features[features["life_id"].isin([f.life_id for f in group])].reset_index(drop=True)
+        horizon = max(max(f.horizons_days) for f in group)
+        curves = predict_curves(model, rows, horizon)
+        for i, life_id in enumerate(rows["life_id"]):
+            out[str(life_id)] = SurvivalCurves(curves.horizons_days, curves.survival[i : i + 1])
+    return out
+
+
+def _service(
+    engine: sa.Engine, system_ids: Sequence[str], first: dt.date, as_of: dt.date
+) -> pd.DataFrame:
+    query = (
+        sa.select(
+            ServiceRecord.system_id,
+            ServiceRecord.opened_at,
+            ServiceRecord.kind,
+            ServiceRecord.action,
+            ServiceRecord.work_order,
+        )
+        .where(
+            ServiceRecord.system_id.in_(list(system_ids)),
+            ServiceRecord.opened_at >= dt.datetime.combine(first, dt.time()),
+            ServiceRecord.opened_at < dt.datetime.combine(as_of, dt.time()),
+        )
+        .order_by(ServiceRecord.opened_at)
+    )
+    with engine.connect() as conn:
+        return pd.DataFrame(
+            conn.execute(query).mappings().all(),
+            columns=["system_id", "opened_at", "kind", "action", "work_order"],
+        )
+
+
+def at_risk_details(
+    engine: sa.Engine, config: PipelineConfig, rows: Sequence[FleetRow]
+) -> list[AtRisk]:
+    """Return the detail of the at-risk rows, at most ``report.max_at_risk``, in order.
+
+    Parameters
+    ----------
+    engine : sqlalchemy.Engine
+        The store.
+    config : PipelineConfig
+        ``report.*``, ``models.dir``, ``store.archive_dir``, ``twin.*``.
+    rows : sequence of FleetRow
+        The fleet overview, highest risk first.
+
+    Returns
+    -------
+    list of AtRisk
+    """
+    picked = [r for r in rows if r.at_risk][: int(config["report.max_at_risk"])]
+    if not picked:
+        return []
+    as_of = picked[0].forecast.as_of
+    first = as_of - dt.timedelta(days=int(config["report.trend_days"]))
+    curves = recomputed_curves(engine, config, as_of, [r.forecast for r in picked])
+    archive = open_archive(engine, str(config["store.archive_dir"]))
+    daily = system_daily(engine, archive, first, as_of)
+    systems = [r.forecast.system_id for r in picked]
+    service = _service(engine, systems, first, as_of)
+    days = pd.date_range(first, as_of, freq="D", inclusive="left", name="day")
+    out = []
+    for r in picked:
+        system_id = r.forecast.system_id
+        own = (
+            daily.xs(system_id, level="system_id")
+            if system_id in daily.index.get_level_values("system_id")
+            else pd.DataFrame(index=days[:0])
+        )
+        curve = curves.get(r.forecast.life_id)
+        records = service[service["system_id"] == system_id].drop(columns="system_id")
+        out.append(
+            AtRisk(
+                row=r,
+                curve=curve if curve is not None else stored_points_curve(r.forecast),
+                curve_recomputed=curve is not None,
+                daily=pd.DataFrame(own).reindex(days),
+                service=tuple(
+                    {str(k): v for k, v in record.items()} for record in records.to_dict("records")
+                ),
+            )
+        )
+    return out
+
+
+def newest_model_card(models_dir: Path) -> ModelCard | None:
+    """Return the card of the registry's newest model, or ``None`` for an empty registry."""
+    cards = list_versions(models_dir)
+    return max(cards, key=lambda c: (c.created_at, c.model_version)) if cards else None
+
+
+def newest_evaluation(folder: Path) -> tuple[Path, dict[str, Any]] | None:
+    """Return the newest backtest ``evaluation.json`` under ``folder`` (by modification time).
+
+    Files that are not a backtest evaluation (no ``scores`` list) are skipped.
+    """
+    if not folder.is_dir():
+        return None
+    found = sorted(folder.rglob("evaluation.json"), key=lambda p: (p.stat().st_mtime_ns, str(p)))
+    for path in reversed(found):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict) and isinstance(data.get("scores"), list):
+            return path, data
+    return None
+
+
+def day_changes(engine: sa.Engine, as_of: dt.date) -> list[dict[str, Any]]:
+    """Return the schedule changes made by the plans of ``as_of`` (newest plan wins)."""
+    latest: dict[str, dict[str, Any]] = {}
+    for row in schedule_change_rows(engine):
+        if str(row["plan_version"]).startswith(f"{as_of.isoformat()}/"):
+            latest[str(row["appointment_id"])] = row
+    return sorted(latest.values(), key=lambda r: (r["old_start"], r["appointment_id"]))
+
+
+def _aware(text: str | None) -> dt.datetime | None:
+    return None if text is None else dt.datetime.fromisoformat(text)
+
+
+def capacity_impact(
+    engine: sa.Engine,
+    config: PipelineConfig,
+    as_of: dt.date,
+    forecasts: Sequence[FailureForecast],
+    open_tickets: Sequence[Mapping[str, Any]],
+    changes: Sequence[Mapping[str, Any]],
+) -> list[CapacityRow]:
+    """Return ``capacity.csv``'s rows for the ``maintenance.search_days`` days from ``as_of``.
+
+    The same computation as the planner export
+    (:func:`equiptwin.outputs.exports.capacity`), from what the store holds: the open
+    tickets' proposed slots, the day's forecasts and schedule changes.
+
+    Parameters
+    ----------
+    engine : sqlalchemy.Engine
+        The store.
+    config : PipelineConfig
+        ``booking.*``, ``cost.*`` and ``maintenance.search_days``.
+    as_of : datetime.date
+        The forecast day.
+    forecasts : sequence of FailureForecast
+        The day's forecasts.
+    open_tickets : sequence of Mapping
+        Open ticket payloads (their ``slot``).
+    changes : sequence of Mapping
+        The day's schedule changes (:func:`day_changes`).
+
+    Returns
+    -------
+    list of CapacityRow
+    """
+    days = int(config["maintenance.search_days"])
+    start = dt.datetime.combine(as_of, dt.time(0), tzinfo=dt.UTC) - dt.timedelta(days=1)
+    end = start + dt.timedelta(days=days + 2)
+    slots = [
+        MaintenanceSlot(
+            system_id=t["system_id"],
+            component=t["component"],
+            life_id=t["life_id"],
+            start=dt.datetime.fromisoformat(t["slot"]["start"]),
+            end=dt.datetime.fromisoformat(t["slot"]["end"]),
+            expected_cost=float(t["slot"]["expected_cost"]),
+            displacement_cost=0.0,
+            risk_cost=0.0,
+            p_fail_before=float(t["slot"]["p_fail_before"]),
+            displaced=(),
+        )
+        for t in open_tickets
+        if t.get("slot")
+    ]
+    moves = []
+    for c in changes:
+        old_start = _aware(c["old_start"])
+        if old_start is not None:
+            moves.append(
+                Move(
+                    c["appointment_id"],
+                    c["priority"],
+                    c["old_system_id"],
+                    old_start,
+                    c["new_system_id"],
+                    _aware(c["new_start"]),
+                    c["reason"],
+                )
+            )
+    return capacity(
+        load_systems(engine),
+        load_bookings(engine, start, end),
+        slots,
+        forecasts,
+        moves,
+        as_of,
+        days,
+        config,
+    )
