@@ -65,7 +65,12 @@ def _date_axis(ax: Axes) -> None:
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))  # type: ignore[no-untyped-call]
 
 
-def survival_plot(curve: SurvivalCurves, forecast: FailureForecast, recomputed: bool) -> str:
+def survival_plot(
+    curve: SurvivalCurves,
+    forecast: FailureForecast,
+    recomputed: bool,
+    slot_start: dt.datetime | None = None,
+) -> str:
     """Draw P(still working) over the days after ``as_of``, with the failure window.
 
     Parameters
@@ -76,6 +81,8 @@ def survival_plot(curve: SurvivalCurves, forecast: FailureForecast, recomputed: 
         The stored forecast (horizon probabilities, window, median).
     recomputed : bool
         Whether the curve is the model's daily curve (else drawn through the stored points).
+    slot_start : datetime.datetime, optional
+        Start of the proposed maintenance slot, drawn as a green line.
 
     Returns
     -------
@@ -117,12 +124,20 @@ def survival_plot(curve: SurvivalCurves, forecast: FailureForecast, recomputed: 
             lw=1,
             label=f"median: {forecast.median_days_left:.0f} days left",
         )
+    if slot_start is not None:
+        ax.axvline(
+            _day(pd.Timestamp(slot_start).tz_convert(None)),
+            color="#1e8449",
+            lw=2,
+            label="proposed maintenance",
+        )
     ax.set_ylim(0, 105)
+    ax.set_xlim(origin - 0.5, origin + float(days[-1]) + 5.0)
     ax.set_ylabel("P(still working), %")
     ax.set_title(f"{forecast.system_id} {forecast.component}: survival from {forecast.as_of}")
     _date_axis(ax)
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower left", fontsize=8)
+    fig.legend(loc="outside lower center", ncols=2, fontsize=8, frameon=False)
     return to_data_uri(fig)
 
 

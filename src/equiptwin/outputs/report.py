@@ -38,8 +38,8 @@ from equiptwin.outputs.report_data import (
     day_changes,
     deliveries,
     fleet_rows,
+    model_card,
     newest_evaluation,
-    newest_model_card,
     tickets,
 )
 from equiptwin.planning.mail import smtp_sink
@@ -59,7 +59,7 @@ METRIC_WORDS: Mapping[str, tuple[str, str]] = {
     ),
     "heldout_integrated_brier": (
         "integrated Brier score",
-        "squared error of the survival probabilities; lower is better, 0.25 is guessing",
+        "squared error of the survival probabilities over time; lower is better",
     ),
 }
 """How the model card's metrics are named and read (other metrics appear as named)."""
@@ -114,9 +114,11 @@ def _fleet_view(rows: Sequence[FleetRow], shown: set[str]) -> list[dict[str, Any
     return [
         {
             "system_id": r.forecast.system_id,
+            "life_id": r.forecast.life_id,
             "site": r.site,
             "component": r.forecast.component,
             "age_days": r.age_days,
+            "p30_raw": f"{r.forecast.p_within(30):.6f}",
             "p7": _pct(r.forecast.p_within(7)),
             "p14": _pct(r.forecast.p_within(14)),
             "p30": _pct(r.forecast.p_within(30)),
@@ -141,8 +143,8 @@ def _summary(row: FleetRow) -> str:
     ]
     if f.window_start is not None and f.window_end is not None:
         parts.append(
-            f"It will most likely fail between {f.window_start} and {f.window_end} "
-            f"({f.window_coverage:.0%} chance)."
+            f"Failure window: {f.window_start} to {f.window_end} "
+            f"({f.window_coverage:.0%} chance that it fails in between)."
         )
     else:
         parts.append(
@@ -165,7 +167,7 @@ def _ticket_view(ticket: Mapping[str, Any]) -> dict[str, str]:
             f"P(failure before it) {_pct(float(slot['p_fail_before']))}."
         )
     if ticket.get("note"):
-        words.append(f"Last change: {ticket['note']}.")
+        words.append(f"Last change: {str(ticket['note']).rstrip('.')}.")
     return {"tag": tag["tag"], "status_text": tag["label"], "text": " ".join(words)}
 
 
@@ -173,6 +175,12 @@ def _when(text: str | None) -> str:
     if not text:
         return ""
     return dt.datetime.fromisoformat(text).astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def _slot_start(ticket: Mapping[str, Any] | None) -> dt.datetime | None:
+    if ticket is None or ticket.get("status") != "open" or not ticket.get("slot"):
+        return None
+    return dt.datetime.fromisoformat(ticket["slot"]["start"])
 
 
 def _detail_view(item: AtRisk, trend_days: int) -> dict[str, Any]:
@@ -192,7 +200,9 @@ def _detail_view(item: AtRisk, trend_days: int) -> dict[str, Any]:
         "component": f.component,
         "life_id": f.life_id,
         "summary": _summary(r),
-        "survival_plot": plots.survival_plot(item.curve, f, item.curve_recomputed),
+        "survival_plot": plots.survival_plot(
+            item.curve, f, item.curve_recomputed, _slot_start(r.ticket)
+        ),
         "curve_note": curve_note,
         "drivers": [(d.text, "raises" if d.contribution > 0 else "lowers") for d in f.drivers],
         "trend_plot": plots.trend_plot(
@@ -224,6 +234,7 @@ def _ticket_tables(
             slot = t.get("slot")
             open_rows.append(
                 {
+                    "dedup_key": t["dedup_key"],
                     "system_id": t["system_id"],
                     "component": t["component"],
                     "priority": t.get("priority", ""),
@@ -237,6 +248,7 @@ def _ticket_tables(
         elif t.get("closed_as_of") and dt.date.fromisoformat(str(t["closed_as_of"])) >= since:
             closed_rows.append(
                 {
+                    "dedup_key": t["dedup_key"],
                     "system_id": t["system_id"],
                     "component": t["component"],
                     "opened": t.get("opened_as_of", ""),
@@ -407,11 +419,12 @@ def render_report(
     models_dir = Path(str(config["models.dir"]))
     backtest_dir = _inside_outputs(config, "report.backtest_dir")
     priorities = Counter(str(c["priority"]) for c in changes)
+    version = rows[0].forecast.model_version if rows else None
     context = {
         "site": config["site.name"],
         "as_of": as_of.isoformat(),
         "data_until": (as_of - dt.timedelta(days=1)).isoformat(),
-        "model_version": rows[0].forecast.model_version if rows else None,
+        "model_version": version,
         "fleet": _fleet_view(rows, shown),
         "risk_plot": plots.risk_plot(
             [f"{r.forecast.system_id} {r.forecast.component}" for r in rows],
@@ -436,7 +449,7 @@ def render_report(
         "capacity": capacity,
         "capacity_total": capacity_total,
         "capacity_days": int(config["maintenance.search_days"]),
-        "card": _card_view(newest_model_card(models_dir)),
+        "card": _card_view(model_card(models_dir, version)),
         "models_dir": str(models_dir),
         "backtest": _backtest_view(newest_evaluation(backtest_dir)),
         "backtest_dir": str(backtest_dir),

@@ -401,9 +401,15 @@ def at_risk_details(
     return out
 
 
-def newest_model_card(models_dir: Path) -> ModelCard | None:
-    """Return the card of the registry's newest model, or ``None`` for an empty registry."""
+def model_card(models_dir: Path, model_version: str | None) -> ModelCard | None:
+    """Return the card of ``model_version``, else of the registry's newest model.
+
+    ``None`` for an empty registry.
+    """
     cards = list_versions(models_dir)
+    own = [c for c in cards if c.model_version == model_version]
+    if own:
+        return own[0]
     return max(cards, key=lambda c: (c.created_at, c.model_version)) if cards else None
 
 
