@@ -10,11 +10,14 @@ import re
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from PIL import Image
 
+from equiptwin.cli import cli
 from equiptwin.outputs.report import report_path, write_report
+from equiptwin.planning.plan import plan_day
 from equiptwin.planning.tickets import dedup_key
-from tests.outputs.conftest import FORECASTS, PlannedDay, Scan
+from tests.outputs.conftest import FORECASTS, REPO, PlannedDay, Scan
 from tests.planning.conftest import AS_OF, NOW, life_of
 
 PNG = "data:image/png;base64,"
@@ -129,3 +132,38 @@ def test_the_at_risk_sections_are_capped(planned: PlannedDay) -> None:
 
 def test_report_files_are_named_by_day(tmp_path: Path) -> None:
     assert report_path(tmp_path, dt.date(2026, 3, 2)) == tmp_path / "report-2026-03-02.html"
+
+
+@pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
+def test_the_command_writes_the_day_s_report(
+    planned: PlannedDay, store_url: str, tmp_path: Path
+) -> None:
+    pipeline = tmp_path / "site.toml"
+    pipeline.write_text(f'[models]\ndir = "{REPO / "models"}"\n', encoding="utf-8")
+    args = ["--db", store_url, "--pipeline", str(pipeline), "report"]
+    out = tmp_path / "reports"
+    result = CliRunner().invoke(cli, [*args, "--as-of", str(AS_OF), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.output == f"report for {AS_OF}: {report_path(out, AS_OF)}\n"
+    assert "CT-AMS-01" in report_path(out, AS_OF).read_text(encoding="utf-8")
+    # the default day is the day after the last logged day; this store has no logs
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: the store holds no event logs yet")
+
+
+@pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
+def test_tickets_are_shown_as_they_stood_on_the_day(planned: PlannedDay) -> None:
+    later = AS_OF + dt.timedelta(days=1)
+    worse = dataclasses.replace(FORECASTS[0], as_of=later, p_fail=(0.9, 0.97, 0.99))
+    plan_day(planned.engine, [worse], later, planned.config, NOW + dt.timedelta(days=1))
+    key = dedup_key("CT-AMS-01", "xray_tube", life_of("CT-AMS-01"))
+
+    def revisions_shown(day: dt.date) -> list[tuple[str, str]]:
+        path = write_report(planned.engine, planned.config, day, planned.out_dir, NOW)
+        rows = Scan(path.read_text(encoding="utf-8")).having("data-revision", "tr")
+        return [(a["data-ticket"], a["data-revision"]) for a in rows]
+
+    assert revisions_shown(AS_OF - dt.timedelta(days=1)) == []
+    assert revisions_shown(AS_OF) == [(key, "1")]
+    assert revisions_shown(later) == [(key, "2")]

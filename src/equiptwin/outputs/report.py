@@ -402,7 +402,7 @@ def render_report(
     rows = fleet_rows(engine, config, as_of)
     details = at_risk_details(engine, config, rows)
     shown = {d.row.forecast.life_id for d in details}
-    all_tickets = tickets(engine)
+    all_tickets = tickets(engine, as_of)
     open_tickets, closed_tickets, undelivered = _ticket_tables(
         all_tickets, deliveries(engine), as_of - dt.timedelta(days=trend_days)
     )

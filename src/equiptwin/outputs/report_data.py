@@ -197,11 +197,34 @@ def stored_forecasts(
     return out
 
 
-def tickets(engine: sa.Engine) -> dict[str, dict[str, Any]]:
-    """Return every ticket's newest payload by ``life_id``."""
+def tickets(engine: sa.Engine, as_of: dt.date) -> dict[str, dict[str, Any]]:
+    """Return each ticket as it stood on ``as_of`` (its newest revision by then), by ``life_id``.
+
+    A ticket revised after ``as_of`` is taken back to its last revision dated on or before
+    that day from the outbox, which keeps every revision; tickets opened later are left
+    out. (Without an outbox copy, which happens only when no sink is enabled, the current
+    revision is shown.)
+    """
     with engine.connect() as conn:
-        rows = conn.execute(sa.select(Ticket.life_id, Ticket.payload)).all()
-    return {r.life_id: dict(r.payload) for r in rows}
+        rows = conn.execute(sa.select(Ticket.life_id, Ticket.opened_as_of, Ticket.payload)).all()
+        later = [r.payload["dedup_key"] for r in rows if str(r.payload["as_of"]) > str(as_of)]
+        revisions: dict[str, dict[str, Any]] = {}
+        if later:
+            query = (
+                sa.select(OutboxMessage.dedup_key, OutboxMessage.payload)
+                .where(OutboxMessage.dedup_key.in_(later))
+                .order_by(OutboxMessage.revision)
+            )
+            for key, payload in conn.execute(query):
+                if str(payload["as_of"]) <= as_of.isoformat():
+                    revisions[key] = dict(payload)
+    out = {}
+    for r in rows:
+        if r.opened_as_of > as_of:
+            continue
+        payload = dict(r.payload)
+        out[r.life_id] = revisions.get(payload["dedup_key"], payload)
+    return out
 
 
 def deliveries(engine: sa.Engine) -> list[Delivery]:
@@ -236,7 +259,7 @@ def fleet_rows(engine: sa.Engine, config: PipelineConfig, as_of: dt.date) -> lis
     list of FleetRow
     """
     threshold = float(config["report.at_risk_p30"])
-    by_life = tickets(engine)
+    by_life = tickets(engine, as_of)
     query = sa.select(ComponentLife.life_id, ComponentLife.installed_on)
     with engine.connect() as conn:
         installed = {r.life_id: r.installed_on for r in conn.execute(query)}
