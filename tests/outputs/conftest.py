@@ -16,10 +16,10 @@ from equiptwin.config import PipelineConfig
 from equiptwin.forecast import Driver, FailureForecast
 from equiptwin.forecasting import mark_alerts, open_ticket_lives, store_forecasts
 from equiptwin.planning.plan import DayPlan, plan_day
-from tests.planning.conftest import AS_OF, NOW, book, config_with, engine, forecast
+from tests.planning.conftest import AS_OF, NOW, book, config_with, engine, forecast, smtp
 from tests.planning.test_plan import local
 
-__all__ = ["engine"]
+__all__ = ["engine", "smtp"]
 
 REPO = Path(__file__).resolve().parents[2]
 

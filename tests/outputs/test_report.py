@@ -96,6 +96,7 @@ def test_tickets_changes_capacity_model_and_backtest(report: tuple[PlannedDay, s
     assert moved
     assert {a["data-appointment"] for a in scan.having("data-appointment", "tr")} == moved
     words = scan.words
+    assert "file: pending" in words  # the revision's outbox state (not delivered yet)
     assert f"Today's plan moved {len(moved)} exam(s)" in words
     assert "Capacity, next 14 days" in words
     capacity_rows = re.search(r"<h3>Capacity.*?</table>", html, flags=re.S)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterator
 from email.message import Message
 
 import pytest
@@ -16,14 +15,6 @@ from tests.planning.conftest import AS_OF, NOW
 from tests.planning.fakes import SmtpServer
 
 RECIPIENTS = ["biomed@hospital.example", "radiology-lead@hospital.example"]
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 def _mail_config(planned: PlannedDay, port: int) -> PlannedDay:

@@ -18,8 +18,9 @@ from equiptwin.config import PipelineConfig, defaults
 from equiptwin.features.frame import data_range
 from equiptwin.forecasting import run_forecast
 from equiptwin.ingest.run import ingest
+from equiptwin.outputs.at_risk import at_risk_details
 from equiptwin.outputs.report import write_report
-from equiptwin.outputs.report_data import at_risk_details, fleet_rows
+from equiptwin.outputs.report_data import fleet_rows
 from equiptwin.sim.fleet import simulate_fleet
 from equiptwin.sim.spec import FleetSpec, parse_mix
 from equiptwin.store import db
