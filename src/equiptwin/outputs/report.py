@@ -40,6 +40,8 @@ from equiptwin.outputs.report_data import (
 )
 from equiptwin.planning.mail import smtp_sink
 
+MAX_RISK_BARS = 30
+"""Components in the overview's bar chart, riskiest first (the table lists them all)."""
 _DATA_PNG = re.compile(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
 
 
@@ -117,12 +119,13 @@ def render_report(
         "model_version": version,
         "fleet": views.fleet_view(rows, shown),
         "risk_plot": plots.risk_plot(
-            [f"{r.forecast.system_id} {r.forecast.component}" for r in rows],
-            [r.forecast.p_fail for r in rows],
+            [f"{r.forecast.system_id} {r.forecast.component}" for r in rows[:MAX_RISK_BARS]],
+            [r.forecast.p_fail for r in rows[:MAX_RISK_BARS]],
             rows[0].forecast.horizons_days,
         )
         if rows
         else "",
+        "risk_bars": min(len(rows), MAX_RISK_BARS),
         "n_at_risk": sum(r.at_risk for r in rows),
         "threshold_pct": views.pct(threshold),
         "coverage_pct": views.pct(float(config["forecast.window_coverage"])),
