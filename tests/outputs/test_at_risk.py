@@ -18,7 +18,7 @@ from equiptwin.config import PipelineConfig, defaults
 from equiptwin.features.frame import data_range
 from equiptwin.forecasting import run_forecast
 from equiptwin.ingest.run import ingest
-from equiptwin.outputs.at_risk import at_risk_details
+from equiptwin.outputs.at_risk import at_risk_details, recomputed_curves
 from equiptwin.outputs.report import write_report
 from equiptwin.outputs.report_data import fleet_rows
 from equiptwin.sim.fleet import simulate_fleet
@@ -84,6 +84,10 @@ def test_recomputed_curves_meet_the_stored_forecasts_and_trends_are_drawn(
         assert len(item.daily) == config["report.trend_days"]
         assert item.daily.index.max() == np.datetime64(as_of - dt.timedelta(days=1))
         assert item.daily.notna().any().any()
+    for f in run.forecasts:  # one life alone gets the same curve as among the fleet
+        (alone,) = recomputed_curves(engine, config, as_of, [f]).values()
+        together = next(d.curve for d in details if d.row.forecast.life_id == f.life_id)
+        assert np.array_equal(alone.survival, together.survival)
     path = write_report(engine, config, as_of, tmp_path, NOW)
     html = path.read_text(encoding="utf-8")
     sections = re.findall(r'<section class="component".*?</section>', html, flags=re.S)

@@ -229,7 +229,8 @@ def build_features(
     twin : TwinSettings, optional
         Particles and samples of the twin features; defaults when omitted.
     life_ids : collection of str, optional
-        Only these lives (each life's rows are the same as in the whole fleet's frame).
+        Only these lives. Their rows hold the same values as in the whole fleet's frame;
+        only ``twin_*`` columns of components none of them has are absent (NaN there).
     progress : bool
         Show a progress bar over lives while the twins run.
 
@@ -241,13 +242,14 @@ def build_features(
     if end <= start:
         raise ValueError(f"`end` must be after `start`, but found {start} .. {end}")
     lives = read_lives(engine)
-    if life_ids is not None:
-        lives = lives[lives["life_id"].isin(list(life_ids))]
     alive = lives[
         (lives["installed_on"] < pd.Timestamp(end))
         & (lives["ended_on"].isna() | (lives["ended_on"] > pd.Timestamp(start)))
     ]
+    # The fleet's first day even for a few lives, so their rows are the fleet frame's.
     first = min([d.date() for d in alive["installed_on"]], default=start)
+    if life_ids is not None:
+        alive = alive[alive["life_id"].isin(list(life_ids))]
     panel = life_panel(alive, system_daily(engine, archive, first, end), first, end)
     return _features_from_panel(panel, start, twin or TwinSettings(), progress=progress)
 

@@ -33,7 +33,6 @@ from equiptwin.store.archive import open_archive
 from equiptwin.store.artifacts import CARD_FILE, load_model
 from equiptwin.store.schema import ServiceRecord
 from equiptwin.survival.curves import SurvivalCurves
-from equiptwin.survival.training import feature_columns
 
 
 @dataclass(frozen=True)
@@ -106,10 +105,12 @@ def recomputed_curves(
     out: dict[str, SurvivalCurves] = {}
     for version, group in by_model.items():
         try:
-            model, _card = load_model(
-                models_dir / version, available_features=feature_columns(features)
-            )
+            model, card = load_model(models_dir / version)
         except ModelCompatibilityError:
+            continue
+        # A few lives lack the twin columns of the other component (NaN in the fleet's
+        # frame, and NaN here as model input); any other missing feature is a mismatch.
+        if [c for c in card.features if c not in features and not c.startswith("twin_")]:
             continue
         rows = features[features["life_id"].isin([f.life_id for f in group])].reset_index(drop=True)
         horizon = max(max(f.horizons_days) for f in group)
