@@ -386,6 +386,47 @@ def backtest(
     click.echo(f"written to {out}")
 
 
+@cli.command(
+    epilog="Example: equiptwin --pipeline pipelines/sample.toml report --as-of 2026-10-01 "
+    "--out out/reports --email"
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Forecast day of the report (default: the day after the last logged day).",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for report-<as_of>.html (default: `report.dir` inside `outputs.dir`).",
+)
+@click.option(
+    "--email", is_flag=True, help="Also mail it to `report.recipients` (SMTP: `sinks.email.*`)."
+)
+@pass_ctx
+@_one_line_errors
+def report(ctx: _Context, as_of: dt.datetime | None, out: Path | None, email: bool) -> None:
+    """Write the daily HTML report engineers read (one self-contained file), and mail it.
+
+    The report ranks the fleet by risk and shows, for each at-risk component, its survival
+    curve and failure window, 60 days of indicators and events, the signals that moved
+    the forecast and its ticket; then tickets, schedule changes, capacity, the model card
+    and the latest backtest. Run it after the day's `forecast` (and plan).
+    """
+    from equiptwin.clock import utc_now
+    from equiptwin.features.frame import data_range
+    from equiptwin.outputs.report import reports_dir, send_report, write_report
+
+    engine = store_db.open_store(ctx.db)
+    day = as_of.date() if as_of else data_range(engine)[1] + dt.timedelta(days=1)
+    path = write_report(engine, ctx.config, day, out or reports_dir(ctx.config), utc_now())
+    click.echo(f"report for {day}: {path}")
+    if email:
+        send_report(path, ctx.config, day)
+        click.echo(f"mailed to {', '.join(ctx.config['report.recipients'])}")
+
+
 def main(argv: list[str] | None = None) -> Any:
     """Entry point of the ``equiptwin`` console script."""
     return cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="equiptwin")

@@ -141,6 +141,51 @@ SETTINGS: tuple[Setting, ...] = (
         _probability,
     ),
     Setting("outputs.dir", str, "out", "Folder for reports and exports."),
+    Setting(
+        "report.dir",
+        str,
+        "reports",
+        "Folder the daily HTML reports are kept in (`report-<as_of>.html`), relative to "
+        "`outputs.dir` (or absolute).",
+    ),
+    Setting(
+        "report.recipients",
+        list,
+        ["maintenance@localhost"],
+        "Who receives the daily report by e-mail (`equiptwin report --email`); the SMTP "
+        "server, sender and login are the `sinks.email.*` settings.",
+        _addresses,
+    ),
+    Setting(
+        "report.at_risk_p30",
+        float,
+        0.1,
+        "P(fail within 30 days) at or above which a component gets its own section in the "
+        "report (survival curve, trends, drivers); components with an open ticket always do.",
+        _probability,
+    ),
+    Setting(
+        "report.max_at_risk",
+        int,
+        12,
+        "Most components with their own section, highest risk first (the fleet table lists "
+        "them all).",
+        _positive,
+    ),
+    Setting(
+        "report.trend_days",
+        int,
+        60,
+        "Days of indicator and event history plotted for each at-risk component.",
+        _positive,
+    ),
+    Setting(
+        "report.backtest_dir",
+        str,
+        "backtest",
+        "Folder searched (with its subfolders) for the newest backtest `evaluation.json` to "
+        "show in the report, relative to `outputs.dir` (or absolute); none found, none shown.",
+    ),
     # --- planning: ticket policy (per modality / site overrides in [policy_overrides]) ---
     Setting(
         "policy.horizon_days",

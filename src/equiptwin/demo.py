@@ -1,10 +1,10 @@
 """The main job end to end on one fleet directory, as ``make demo`` runs it.
 
 ingest -> features and twin -> forecast -> tickets, maintenance slots and rebooking ->
-delivery to the sinks -> planner exports and ``forecasts.csv``. The forecast day is the
-day after the last logged day, and the planning clock reads 06:00 UTC that morning (the
-demo replays that morning, whatever today's date is). Each stage appears here once the
-issue that builds it has landed; nothing is faked.
+delivery to the sinks -> planner exports and ``forecasts.csv`` -> the daily report. The
+forecast day is the day after the last logged day, and the planning clock reads 06:00 UTC
+that morning (the demo replays that morning, whatever today's date is). Each stage
+appears here once the issue that builds it has landed; nothing is faked.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from equiptwin.features.frame import data_range
 from equiptwin.forecasting import run_forecast, write_forecasts_csv
 from equiptwin.ingest.run import ingest
 from equiptwin.outputs.exports import export_plan
+from equiptwin.outputs.report import reports_dir, write_report
 from equiptwin.planning.outbox import deliver
 from equiptwin.planning.plan import plan_day
 from equiptwin.store import db as store_db
@@ -40,7 +41,8 @@ def run_demo(
     out_dir : Path
         Folder for reports and exports.
     config : PipelineConfig
-        The pipeline's settings; a relative ``sinks.file.dir`` is taken inside ``out_dir``.
+        The pipeline's settings; ``out_dir`` replaces ``outputs.dir``, so relative output
+        folders (``sinks.file.dir``, ``report.dir``, ``report.backtest_dir``) are inside it.
     clock : Clock
         Times the ingest run (the planning clock is the forecast morning, see above).
 
@@ -68,7 +70,7 @@ def run_demo(
         "forecast",
         f"{len(run.forecasts)} component lives on {as_of} with model {run.model_version}",
     )
-    config = _sinks_inside(config, out_dir)
+    config = dataclasses.replace(config, values={**config.values, "outputs.dir": str(out_dir)})
     morning = dt.datetime.combine(as_of, dt.time(6), dt.UTC)
     plan = plan_day(engine, run.forecasts, as_of, config, morning)
     opened = sum(1 for change in plan.tickets if change.kind != "closed")
@@ -83,11 +85,4 @@ def run_demo(
     files["forecasts"] = write_forecasts_csv(engine, run.forecasts, out_dir / "forecasts.csv")
     for name, path in sorted(files.items()):
         yield "export", f"{name}: {path}"
-
-
-def _sinks_inside(config: PipelineConfig, out_dir: Path) -> PipelineConfig:
-    folder = Path(str(config["sinks.file.dir"]))
-    if folder.is_absolute():
-        return config
-    values = {**config.values, "sinks.file.dir": str(out_dir / folder)}
-    return dataclasses.replace(config, values=values)
+    yield "report", str(write_report(engine, config, as_of, reports_dir(config), morning))
