@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from equiptwin.errors import ConfigError
@@ -240,7 +241,13 @@ def _daily_table(results: list[SystemResult]) -> pa.Table:
         n = len(r.daily["system_id"])
         for k in names:
             columns[k].extend(r.daily.get(k, [None] * n))
-    return pa.table(columns)
+    table = pa.table(columns)
+    # The hidden states are rounded to 12 decimals so that the file is the same on every
+    # CPU: vectorised exp/log differ in the last bit between instruction sets.
+    for i, field in enumerate(table.schema):
+        if pa.types.is_floating(field.type):
+            table = table.set_column(i, field, pc.round(table.column(i), 12))
+    return table
 
 
 def _write_text(path: Path, text: str) -> None:
