@@ -137,7 +137,8 @@ def ensure_backtest(
 
     The world is ingested into a fresh SQLite store in ``backtest_dir`` and replayed from
     ``backtest.min_train_days`` after its first day to its last day, with the pipeline's
-    settings (``twin.wear_scale`` must match the world's).
+    settings (``twin.wear_scale`` must match the world's), for the two models the
+    policies read: equiptwin's and the vendor-style threshold rule.
 
     Parameters
     ----------
@@ -159,7 +160,7 @@ def ensure_backtest(
     """
     if has_backtest(backtest_dir):
         return backtest_dir
-    from equiptwin.evaluate.backtest import run_backtest
+    from equiptwin.evaluate.backtest import EQUIPTWIN, run_backtest
     from equiptwin.evaluate.truth import read_truth_lives
     from equiptwin.features.frame import data_range
     from equiptwin.ingest.run import ingest
@@ -179,6 +180,7 @@ def ensure_backtest(
         end=last + dt.timedelta(days=1),
         out_dir=backtest_dir,
         truth_lives=read_truth_lives(world_dir / TRUTH_DIR / "lives.csv"),
+        models=(EQUIPTWIN, "threshold rule"),
         progress=progress,
     )
     engine.dispose()

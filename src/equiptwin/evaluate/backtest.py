@@ -317,6 +317,7 @@ def run_backtest(
     end: dt.date,
     out_dir: Path,
     truth_lives: pd.DataFrame | None = None,
+    models: Sequence[str] = tuple(MODELS),
     progress: bool = False,
 ) -> BacktestResult:
     """Backtest every model over ``[start, end)`` on the store and write the results.
@@ -335,6 +336,9 @@ def run_backtest(
     truth_lives : pandas.DataFrame, optional
         Simulated truth (:func:`~equiptwin.evaluate.truth.read_truth_lives`) to report
         recall over failures that showed precursors.
+    models : sequence of str
+        Names from :data:`MODELS` (default: all); ``forecasts.csv`` needs equiptwin's
+        and ``vendor_alarms.csv`` the threshold rule.
     progress : bool
         Progress bars.
 
@@ -365,6 +369,7 @@ def run_backtest(
         horizons_days=horizons,
         window_coverage=float(config["forecast.window_coverage"]),
         retrain_days=int(config["backtest.retrain_days"]),
+        models=models,
         progress=progress,
     )
     scores, alerts = score(
