@@ -1,12 +1,13 @@
 """What predictive maintenance buys, held out: the operations twin on fresh worlds.
 
 Worlds are simulated with seeds never used in development (9101..9105 by default: the
-sample fleet is seed 1, tests use 11, 12 and 314, the forecast benchmark 4242), each
+sample fleet is seed 1, tests use 11, 12 and 314, the forecast benchmark 4242); each is
 ingested and backtested (models retrained every ``backtest.retrain_days`` on earlier data
-only), and their departments replayed over the backtest year under every policy.
+only) unless its backtest is kept from an earlier run, and its department is replayed
+over the backtest year under every policy.
 
-Run: ``python benchmarks/bench_operations.py [--seeds 9101 9102 ...] [--work DIR]``.
-Worlds and backtests are kept in ``--work`` (a rerun reuses them; delete the backtests to
+Run: ``python benchmarks/bench_operations.py [--seeds 9101 9102 ...] [--work DIR]
+[--workers N]``. Worlds and backtests are kept in ``--work`` (delete the backtests to
 evaluate a newer model). Writes ``benchmarks/results/operations.json`` and
 ``benchmarks/results/operations.png``.
 """
@@ -24,7 +25,6 @@ from pathlib import Path
 
 from equiptwin.clock import utc_now
 from equiptwin.config import load_pipeline
-from equiptwin.evaluate.advice import ensure_backtest
 from equiptwin.evaluate.compare import evaluate_worlds
 from equiptwin.sim.fleet import SIMULATION_FILE, simulate_fleet
 from equiptwin.sim.spec import FleetSpec, parse_mix
@@ -40,6 +40,7 @@ def main() -> None:
     parser.add_argument("--train-days", type=int, default=150)
     parser.add_argument("--eval-days", type=int, default=365)
     parser.add_argument("--work", type=Path, default=Path("/tmp/equiptwin-bench-operations"))
+    parser.add_argument("--workers", type=int, default=1, help="worlds replayed in parallel")
     args = parser.parse_args()
     config = load_pipeline(ROOT / "pipelines" / "sample.toml")
     config = dataclasses.replace(
@@ -73,14 +74,16 @@ def main() -> None:
     timings["simulate_s"] = time.perf_counter() - t
     t = time.perf_counter()
     backtests = args.work / "backtests"
-    for world in worlds:
-        ensure_backtest(world, backtests / world.name, config, utc_now, progress=True)
-    timings["backtest_s"] = time.perf_counter() - t
-    t = time.perf_counter()
     result = evaluate_worlds(
-        worlds, args.work / "evaluate", config, utc_now, backtests_dir=backtests, log=print
+        worlds,
+        args.work / "evaluate",
+        config,
+        utc_now,
+        backtests_dir=backtests,
+        workers=args.workers,
+        log=print,
     )
-    timings["evaluate_s"] = time.perf_counter() - t
+    timings["backtest_and_evaluate_s"] = time.perf_counter() - t
     table = result.table()
     print(table)
     print(json.dumps(result.goal, indent=2))

@@ -450,11 +450,23 @@ def report(ctx: _Context, as_of: dt.datetime | None, out: Path | None, email: bo
     help="Folder of the worlds' backtests, one subfolder per world name with forecasts.csv "
     "and vendor_alarms.csv; missing ones are made there. Default: OUT/backtests.",
 )
+@click.option(
+    "--workers",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Worlds replayed (and backtested) in parallel processes.",
+)
 @click.option("--progress/--no-progress", default=True, help="Progress bars on stderr.")
 @pass_ctx
 @_one_line_errors
 def evaluate(
-    ctx: _Context, worlds: tuple[Path, ...], out: Path, backtests: Path | None, progress: bool
+    ctx: _Context,
+    worlds: tuple[Path, ...],
+    out: Path,
+    backtests: Path | None,
+    workers: int,
+    progress: bool,
 ) -> None:
     """Compare maintenance policies on simulated WORLDS: what predictive maintenance buys.
 
@@ -475,6 +487,7 @@ def evaluate(
         ctx.config,
         utc_now,
         backtests_dir=backtests,
+        workers=workers,
         progress=progress,
         log=lambda line: click.echo(line, err=True),
     )

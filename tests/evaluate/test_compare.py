@@ -118,3 +118,7 @@ def test_evaluate_command(worlds: tuple[list[Path], Path], tmp_path: Path) -> No
     assert (runs["exams"] == runs.groupby("world")["exams"].transform("first")).all()
     assert (out / "operations.png").stat().st_size > 10_000
     assert set(report["goal"]) >= {"met", "downtime_cut_vs_run_to_failure"}
+    parallel = tmp_path / "parallel"
+    args = [*args[: args.index("--out")], "--out", str(parallel), "--backtests", str(backtests)]
+    assert CliRunner().invoke(cli, [*args, "--workers", "2"]).exit_code == 0
+    pd.testing.assert_frame_equal(pd.read_csv(parallel / "operations_runs.csv"), runs)

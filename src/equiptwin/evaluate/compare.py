@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +28,7 @@ from equiptwin.evaluate.metrics import HEADLINE, reductions, run_metrics, summar
 from equiptwin.evaluate.operations import simulate_department
 from equiptwin.evaluate.plots import plot_summary
 from equiptwin.evaluate.policies import failure_age_quantiles, policies_for
-from equiptwin.evaluate.world import read_world
+from equiptwin.evaluate.world import World, read_world
 
 BASELINE = "run-to-failure"
 GOAL_REDUCTION = 0.7
@@ -103,6 +105,27 @@ def goal_check(runs: pd.DataFrame) -> dict[str, Any]:
     return {**parts, **met, "met": all(met.values())}
 
 
+def _compare_world(
+    job: tuple[Path, World],
+    *,
+    config: PipelineConfig,
+    now: Callable[[], dt.datetime],
+    backtests_dir: Path,
+    interval: Mapping[str, float],
+    progress: bool,
+) -> list[dict[str, Any]]:
+    """Make or read one world's backtest and replay its department under every policy."""
+    path, world = job
+    folder = ensure_backtest(path, backtests_dir / world.name, config, now, progress=progress)
+    advice = read_advice(world, folder)
+    days = (advice.end - advice.start).days
+    rows = []
+    for policy in policies_for(advice, interval):
+        outcome = simulate_department(world, policy, config, start=advice.start, days=days)
+        rows.append({"world": world.name, "policy": policy.name, **run_metrics(outcome, config)})
+    return rows
+
+
 def evaluate_worlds(
     world_dirs: Sequence[Path],
     out_dir: Path,
@@ -110,6 +133,7 @@ def evaluate_worlds(
     now: Callable[[], dt.datetime],
     *,
     backtests_dir: Path | None = None,
+    workers: int = 1,
     progress: bool = False,
     log: Callable[[str], None] = lambda _: None,
 ) -> Evaluation:
@@ -129,6 +153,9 @@ def evaluate_worlds(
     backtests_dir : Path, optional
         Where each world's backtest is, as ``<backtests_dir>/<world name>/``; missing
         ones are made there. Default: ``out_dir / "backtests"``.
+    workers : int
+        Processes that replay worlds (and make their backtests) in parallel; the result
+        is the same for any number.
     progress : bool
         Progress bars while backtests are made.
     log : callable
@@ -138,23 +165,31 @@ def evaluate_worlds(
     -------
     Evaluation
     """
+    if workers < 1:
+        raise ConfigError(f"`workers` must be at least 1, but found {workers}.")
     names = [p.name for p in world_dirs]
     if not names or len(set(names)) != len(names):
         raise ConfigError(f"evaluate needs worlds with distinct folder names, but found {names}.")
     backtests_dir = backtests_dir or out_dir / "backtests"
     worlds = [read_world(p) for p in world_dirs]
     interval = failure_age_quantiles(worlds, float(config["operations.fixed_interval_quantile"]))
-    rows = []
-    for path, world in zip(world_dirs, worlds, strict=True):
-        folder = ensure_backtest(path, backtests_dir / world.name, config, now, progress=progress)
-        advice = read_advice(world, folder)
-        days = (advice.end - advice.start).days
-        for policy in policies_for(advice, interval):
-            outcome = simulate_department(world, policy, config, start=advice.start, days=days)
-            metrics = run_metrics(outcome, config)
-            rows.append({"world": world.name, "policy": policy.name, **metrics})
-            log(f"{world.name}: {policy.name} done")
-    runs = pd.DataFrame(rows)
+    task = partial(
+        _compare_world,
+        config=config,
+        now=now,
+        backtests_dir=backtests_dir,
+        interval=interval,
+        progress=progress and workers == 1,
+    )
+    jobs = list(zip(world_dirs, worlds, strict=True))
+    if workers == 1 or len(jobs) == 1:
+        parts = [task(job) for job in jobs]
+    else:
+        with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+            parts = list(pool.map(task, jobs))
+    for name, rows in zip(names, parts, strict=True):
+        log(f"{name}: {len(rows)} policies replayed")
+    runs = pd.DataFrame([row for rows in parts for row in rows])
     summary = summarise(runs)
     goal = goal_check(runs)
     out_dir.mkdir(parents=True, exist_ok=True)

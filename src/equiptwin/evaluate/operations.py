@@ -129,7 +129,10 @@ class _Department:
         self.end_h = 24.0 * days
         self.env = simpy.Environment()
         self.engineers = simpy.PriorityResource(self.env, capacity=config["operations.engineers"])
-        self.book = ExamBook(world.bookings)
+        # Exams that a run can touch: the period, and the weeks a rebooking may look ahead.
+        reach = dt.timedelta(days=days + 2 * int(config["maintenance.search_days"]) + 10)
+        first, last = self.origin - dt.timedelta(days=1), self.origin + reach
+        self.book = ExamBook(b for b in world.bookings if first <= b.start < last)
         self.rules = RebookingRules.from_config(config)
         self.day_start = parse_hhmm(config["maintenance.workday_start"])
         self.day_end = parse_hhmm(config["maintenance.workday_end"])
