@@ -129,6 +129,17 @@ def _run(
     return simulate_system(spec, job[0], job[1], out_dir)
 
 
+def system_streams(spec: FleetSpec) -> list[tuple[SystemSpec, np.random.SeedSequence]]:
+    """Return the fleet's systems, each with its own fresh random stream.
+
+    The same spec always gives the same systems and streams, so a fleet's draws (its
+    bookings, say) can be repeated without simulating it again.
+    """
+    fleet_seed, systems_seed = np.random.SeedSequence(spec.seed).spawn(2)
+    systems = draw_systems(spec, np.random.default_rng(fleet_seed))
+    return list(zip(systems, systems_seed.spawn(len(systems)), strict=True))
+
+
 def simulate_fleet(
     out_dir: Path, spec: FleetSpec, *, workers: int = 1, force: bool = False
 ) -> SimulationSummary:
@@ -158,9 +169,8 @@ def simulate_fleet(
     if workers < 1:
         raise ConfigError(f"`workers` must be at least 1, but found {workers}.")
     _prepare(out_dir, force)
-    fleet_seed, systems_seed = np.random.SeedSequence(spec.seed).spawn(2)
-    systems = draw_systems(spec, np.random.default_rng(fleet_seed))
-    jobs = list(zip(systems, systems_seed.spawn(len(systems)), strict=True))
+    jobs = system_streams(spec)
+    systems = [system for system, _ in jobs]
     run = partial(_run, spec, out_dir)
     if workers == 1 or len(jobs) == 1:
         results = [run(job) for job in jobs]
