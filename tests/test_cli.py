@@ -59,3 +59,6 @@ def test_demo_runs_on_sample_logs(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "store" in result.output
+    report = tmp_path / "out" / "reports" / "report-2026-10-01.html"
+    assert f"report     {report}" in result.output
+    assert "Daily maintenance report" in report.read_text(encoding="utf-8")

@@ -141,6 +141,51 @@ SETTINGS: tuple[Setting, ...] = (
         _probability,
     ),
     Setting("outputs.dir", str, "out", "Folder for reports and exports."),
+    Setting(
+        "report.dir",
+        str,
+        "reports",
+        "Folder the daily HTML reports are kept in (`report-<as_of>.html`), relative to "
+        "`outputs.dir` (or absolute).",
+    ),
+    Setting(
+        "report.recipients",
+        list,
+        ["maintenance@localhost"],
+        "Who receives the daily report by e-mail (`equiptwin report --email`); the SMTP "
+        "server, sender and login are the `sinks.email.*` settings.",
+        _addresses,
+    ),
+    Setting(
+        "report.at_risk_p30",
+        float,
+        0.1,
+        "P(fail within 30 days) at or above which a component gets its own section in the "
+        "report (survival curve, trends, drivers); components with an open ticket always do.",
+        _probability,
+    ),
+    Setting(
+        "report.max_at_risk",
+        int,
+        12,
+        "Most components with their own section, highest risk first (the fleet table lists "
+        "them all).",
+        _positive,
+    ),
+    Setting(
+        "report.trend_days",
+        int,
+        60,
+        "Days of indicator and event history plotted for each at-risk component.",
+        _positive,
+    ),
+    Setting(
+        "report.backtest_dir",
+        str,
+        "backtest",
+        "Folder searched (with its subfolders) for the newest backtest `evaluation.json` to "
+        "show in the report, relative to `outputs.dir` (or absolute); none found, none shown.",
+    ),
     # --- planning: ticket policy (per modality / site overrides in [policy_overrides]) ---
     Setting(
         "policy.horizon_days",
@@ -507,6 +552,68 @@ SETTINGS: tuple[Setting, ...] = (
         90,
         "Days of history the first backtest model needs before the backtest starts.",
         _positive,
+    ),
+    # --- evaluate: the operations twin (department simulation under maintenance policies) ---
+    Setting(
+        "operations.engineers",
+        int,
+        2,
+        "Field engineers shared by the fleet in the operations twin; a job waits for a free "
+        "one and works only in `maintenance.*` working hours.",
+        _positive,
+    ),
+    Setting(
+        "operations.part_lead_days_xray_tube",
+        float,
+        2.0,
+        "Days from ordering a spare X-ray tube to its arrival (ordered at the failure, or at "
+        "the decision to replace).",
+        _non_negative,
+    ),
+    Setting(
+        "operations.part_lead_days_coldhead",
+        float,
+        3.0,
+        "Days from ordering a spare cold head to its arrival.",
+        _non_negative,
+    ),
+    Setting(
+        "operations.part_cost_xray_tube",
+        float,
+        120000.0,
+        "Price of a replacement X-ray tube with installation, currency units (published: "
+        "~$50-190k).",
+        _non_negative,
+    ),
+    Setting(
+        "operations.part_cost_coldhead",
+        float,
+        40000.0,
+        "Price of a cold-head replacement, currency units (an assumption).",
+        _non_negative,
+    ),
+    Setting(
+        "operations.engineer_hour",
+        float,
+        150.0,
+        "Cost of one engineer hour on a job, currency units (an assumption).",
+        _non_negative,
+    ),
+    Setting(
+        "operations.cancelled_exam",
+        float,
+        600.0,
+        "Cost of cancelling one outpatient exam (short notice, or no room to rebook), currency "
+        "units; other priorities are weighted by `cost.weight_*` (an assumption).",
+        _non_negative,
+    ),
+    Setting(
+        "operations.fixed_interval_quantile",
+        float,
+        0.2,
+        "The fixed-interval policy replaces a component at this quantile of the failure ages "
+        "of its kind in the evaluated worlds (a manufacturer's service interval).",
+        _probability,
     ),
 )
 

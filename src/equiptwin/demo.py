@@ -1,10 +1,10 @@
 """The main job end to end on one fleet directory, as ``make demo`` runs it.
 
 ingest -> features and twin -> forecast -> tickets, maintenance slots and rebooking ->
-delivery to the sinks -> planner exports and ``forecasts.csv``. The forecast day is the
-day after the last logged day, and the planning clock reads 06:00 UTC that morning (the
-demo replays that morning, whatever today's date is). Each stage appears here once the
-issue that builds it has landed; nothing is faked.
+delivery to the sinks -> planner exports and ``forecasts.csv`` -> the daily report. The
+forecast day is the day after the last logged day, and the planning clock reads 06:00 UTC
+that morning (the demo replays that morning, whatever today's date is). Each stage
+appears here once the issue that builds it has landed; nothing is faked.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from equiptwin.features.whatif import twin_days_gained
 from equiptwin.forecasting import run_forecast, write_forecasts_csv
 from equiptwin.ingest.run import ingest
 from equiptwin.outputs.exports import export_plan
+from equiptwin.outputs.report import reports_dir, write_report
 from equiptwin.planning.outbox import deliver
 from equiptwin.planning.plan import plan_day
 from equiptwin.store import db as store_db
@@ -42,7 +43,8 @@ def run_demo(
     out_dir : Path
         Folder for reports and exports.
     config : PipelineConfig
-        The pipeline's settings; a relative ``sinks.file.dir`` is taken inside ``out_dir``.
+        The pipeline's settings; ``out_dir`` replaces ``outputs.dir``, so relative output
+        folders (``sinks.file.dir``, ``report.dir``, ``report.backtest_dir``) are inside it.
     clock : Clock
         Times the ingest run (the planning clock is the forecast morning, see above).
 
@@ -70,7 +72,7 @@ def run_demo(
         "forecast",
         f"{len(run.forecasts)} component lives on {as_of} with model {run.model_version}",
     )
-    config = _sinks_inside(config, out_dir)
+    config = dataclasses.replace(config, values={**config.values, "outputs.dir": str(out_dir)})
     morning = dt.datetime.combine(as_of, dt.time(6), dt.UTC)
     plan = plan_day(
         engine,
@@ -103,11 +105,4 @@ def run_demo(
     files["forecasts"] = write_forecasts_csv(engine, run.forecasts, out_dir / "forecasts.csv")
     for name, path in sorted(files.items()):
         yield "export", f"{name}: {path}"
-
-
-def _sinks_inside(config: PipelineConfig, out_dir: Path) -> PipelineConfig:
-    folder = Path(str(config["sinks.file.dir"]))
-    if folder.is_absolute():
-        return config
-    values = {**config.values, "sinks.file.dir": str(out_dir / folder)}
-    return dataclasses.replace(config, values=values)
+    yield "report", str(write_report(engine, config, as_of, reports_dir(config), morning))

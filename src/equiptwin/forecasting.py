@@ -22,6 +22,7 @@ from equiptwin.forecast import FailureForecast
 from equiptwin.store.artifacts import list_versions, load_model
 from equiptwin.store.schema import Forecast, Ticket
 from equiptwin.survival.base import SurvivalEstimator
+from equiptwin.survival.curves import SurvivalCurves
 from equiptwin.survival.explain import explain
 from equiptwin.survival.training import TIME_COLUMN, feature_columns, model_input
 
@@ -78,8 +79,7 @@ def predict_forecasts(
     if features.empty:
         return []
     X = model_input(features, [c for c in model.feature_names_ if c != TIME_COLUMN])
-    grid = np.arange(1, horizons[-1] + 1, dtype=np.float64)
-    curves = model.predict_survival(X, grid)
+    curves = predict_curves(model, features, horizons[-1])
     p_fail = np.column_stack([curves.p_fail(h) for h in horizons])
     p_fail = np.maximum.accumulate(np.clip(p_fail, 0.0, 1.0), axis=1)
     start, end = curves.failure_window(window_coverage)
@@ -105,6 +105,28 @@ def predict_forecasts(
             )
         )
     return out
+
+
+def predict_curves(
+    model: SurvivalEstimator, features: pd.DataFrame, max_horizon_days: int
+) -> SurvivalCurves:
+    """Return the survival curves behind :func:`predict_forecasts`, one per feature row.
+
+    Parameters
+    ----------
+    model : SurvivalEstimator
+        A fitted model (from the registry).
+    features : pandas.DataFrame
+        Feature rows, as for :func:`predict_forecasts`.
+    max_horizon_days : int
+        The longest horizon; the grid is every day up to it.
+
+    Returns
+    -------
+    SurvivalCurves
+    """
+    X = model_input(features, [c for c in model.feature_names_ if c != TIME_COLUMN])
+    return model.predict_survival(X, np.arange(1, max_horizon_days + 1, dtype=np.float64))
 
 
 def _after(as_of: dt.date, days: float) -> dt.date | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from equiptwin.config import PipelineConfig, defaults
 from equiptwin.forecast import Driver, FailureForecast
 from equiptwin.store import db
 from equiptwin.store.schema import Appointment, ComponentLife, System
+from tests.planning.fakes import SmtpServer
 
 AS_OF = dt.date(2026, 3, 2)  # a Monday
 NOW = dt.datetime(2026, 3, 2, 6, 0, tzinfo=dt.UTC)
@@ -123,3 +125,12 @@ def book(
                 patient_ref="h:abc",
             )
         )
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd) on a local port, stopped after the test."""
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()

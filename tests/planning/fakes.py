@@ -135,6 +135,7 @@ class MailboxHandler:
 
     def __init__(self) -> None:
         self.messages: list[Message] = []
+        self.envelopes: list[tuple[str, list[str]]] = []
         self.defer_next = 0
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
@@ -142,6 +143,7 @@ class MailboxHandler:
             self.defer_next -= 1
             return "451 4.3.0 try again later"
         self.messages.append(email.message_from_bytes(envelope.original_content))
+        self.envelopes.append((str(envelope.mail_from), list(envelope.rcpt_tos)))
         return "250 OK"
 
     def unique_by_message_id(self) -> dict[str, Message]:

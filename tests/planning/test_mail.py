@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from equiptwin.planning.mail import SmtpSink, build_message, message_id
@@ -11,14 +9,6 @@ from .fakes import SmtpServer
 from .test_sinks import NOW, ticket
 
 KEY = "CT-AMS-01:xray_tube:L1"
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 def _sink(server: SmtpServer) -> SmtpSink:

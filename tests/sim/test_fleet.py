@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import time
 from pathlib import Path
 
 import pytest
@@ -42,10 +41,8 @@ def test_spec_round_trips_through_simulation_json(small_fleet: Path) -> None:
 @pytest.mark.slow
 def test_sample_logs_regenerate_byte_for_byte(sample_logs: Path, tmp_path: Path) -> None:
     spec = read_spec(sample_logs)
-    t0 = time.perf_counter()
     simulate_fleet(tmp_path / "again", spec, workers=2)
     assert _hashes(tmp_path / "again") == _hashes(sample_logs)
-    assert time.perf_counter() - t0 < 60
 
 
 def test_out_dir_rules(small_fleet: Path, tmp_path: Path) -> None:

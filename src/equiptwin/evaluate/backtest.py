@@ -297,6 +297,25 @@ def formats_csv(
     return out.reset_index(drop=True)
 
 
+def vendor_alarms_csv(forecasts: pd.DataFrame) -> pd.DataFrame:
+    """Return the vendor-style alarm level per life and day (``vendor_alarms.csv``).
+
+    ``limits_exceeded`` counts the :data:`VENDOR_LIMITS` a day's features break (the
+    threshold rule's risk); an alarm is on when it is 1 or more.
+    """
+    rows = forecasts[forecasts["model"] == "threshold rule"]
+    out = pd.DataFrame(
+        {
+            "as_of": pd.to_datetime(rows["as_of"]).dt.strftime("%Y-%m-%d"),
+            "system_id": rows["system_id"],
+            "component": rows["component"],
+            "life_id": rows["life_id"],
+            "limits_exceeded": rows["risk"].round().astype(int),
+        }
+    )
+    return out.reset_index(drop=True)
+
+
 def run_backtest(
     engine: sa.Engine,
     config: PipelineConfig,
@@ -305,6 +324,7 @@ def run_backtest(
     end: dt.date,
     out_dir: Path,
     truth_lives: pd.DataFrame | None = None,
+    models: Sequence[str] = tuple(MODELS),
     progress: bool = False,
 ) -> BacktestResult:
     """Backtest every model over ``[start, end)`` on the store and write the results.
@@ -318,11 +338,14 @@ def run_backtest(
     start, end : datetime.date
         The replayed days; ``start`` needs ``backtest.min_train_days`` of history.
     out_dir : Path
-        Folder for ``forecasts.csv``, ``scores.csv``, ``alerts.csv`` and
-        ``evaluation.json``.
+        Folder for ``forecasts.csv``, ``vendor_alarms.csv``, ``scores.csv``,
+        ``alerts.csv`` and ``evaluation.json``.
     truth_lives : pandas.DataFrame, optional
         Simulated truth (:func:`~equiptwin.evaluate.truth.read_truth_lives`) to report
         recall over failures that showed precursors.
+    models : sequence of str
+        Names from :data:`MODELS` (default: all); ``forecasts.csv`` needs equiptwin's
+        and ``vendor_alarms.csv`` the threshold rule.
     progress : bool
         Progress bars.
 
@@ -353,6 +376,7 @@ def run_backtest(
         horizons_days=horizons,
         window_coverage=float(config["forecast.window_coverage"]),
         retrain_days=int(config["backtest.retrain_days"]),
+        models=models,
         progress=progress,
     )
     scores, alerts = score(
@@ -369,6 +393,7 @@ def run_backtest(
     formats_csv(forecasts, alert_horizon_days=alert_h, alert_p=alert_p).to_csv(
         out_dir / "forecasts.csv", index=False
     )
+    vendor_alarms_csv(forecasts).to_csv(out_dir / "vendor_alarms.csv", index=False)
     scores.to_csv(out_dir / "scores.csv", index=False)
     alerts.to_csv(out_dir / "alerts.csv", index=False)
     evaluation = {

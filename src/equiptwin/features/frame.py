@@ -19,6 +19,7 @@ data from before that day (UTC days). Columns:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 
 import pandas as pd
 import sqlalchemy as sa
@@ -212,6 +213,7 @@ def build_features(
     end: dt.date,
     *,
     twin: TwinSettings | None = None,
+    life_ids: Collection[str] | None = None,
     progress: bool = False,
 ) -> pd.DataFrame:
     """Return the feature frame for every life alive on a day in ``[start, end)``.
@@ -226,6 +228,9 @@ def build_features(
         Feature days; the row for day D uses data up to the end of day D - 1 (UTC).
     twin : TwinSettings, optional
         Particles and samples of the twin features; defaults when omitted.
+    life_ids : collection of str, optional
+        Only these lives. Their rows hold the same values as in the whole fleet's frame;
+        only ``twin_*`` columns of components none of them has are absent (NaN there).
     progress : bool
         Show a progress bar over lives while the twins run.
 
@@ -241,7 +246,10 @@ def build_features(
         (lives["installed_on"] < pd.Timestamp(end))
         & (lives["ended_on"].isna() | (lives["ended_on"] > pd.Timestamp(start)))
     ]
+    # The fleet's first day even for a few lives, so their rows are the fleet frame's.
     first = min([d.date() for d in alive["installed_on"]], default=start)
+    if life_ids is not None:
+        alive = alive[alive["life_id"].isin(list(life_ids))]
     panel = life_panel(alive, system_daily(engine, archive, first, end), first, end)
     return _features_from_panel(panel, start, twin or TwinSettings(), progress=progress)
 
@@ -313,6 +321,7 @@ def store_features(
     start: dt.date,
     end: dt.date,
     *,
+    life_ids: Collection[str] | None = None,
     progress: bool = False,
 ) -> pd.DataFrame:
     """Build the feature frame from the store with the pipeline's twin settings.
@@ -325,6 +334,8 @@ def store_features(
         Settings ``store.archive_dir`` and ``twin.*``.
     start, end : datetime.date
         Feature days ``[start, end)``.
+    life_ids : collection of str, optional
+        Only these lives.
     progress : bool
         Progress bar over lives while the twins run.
 
@@ -335,7 +346,13 @@ def store_features(
     """
     archive = open_archive(engine, str(config["store.archive_dir"]))
     return build_features(
-        engine, archive, start, end, twin=twin_settings(config), progress=progress
+        engine,
+        archive,
+        start,
+        end,
+        twin=twin_settings(config),
+        life_ids=life_ids,
+        progress=progress,
     )
 
 

@@ -21,6 +21,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
 
+from equiptwin.config import PipelineConfig
 from equiptwin.planning.sinks import DeliveryError, Sink, description, short_description, ticket_key
 
 
@@ -140,7 +141,16 @@ class SmtpSink(Sink):
 
     def send(self, ticket: Mapping[str, Any], now: dt.datetime) -> None:
         """Send the revision's e-mail (see :meth:`Sink.send`)."""
-        msg = build_message(ticket, self.sender, self.to, now)
+        self.send_message(build_message(ticket, self.sender, self.to, now))
+
+    def send_message(self, msg: EmailMessage) -> None:
+        """Send one message through the server (login and STARTTLS as configured).
+
+        Raises
+        ------
+        DeliveryError
+            Naming the server and its answer; ``retryable`` for 4xx and network errors.
+        """
         where = f"SMTP {self.host}:{self.port}"
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout_s) as smtp:
@@ -175,3 +185,29 @@ class SmtpSink(Sink):
             raise DeliveryError(
                 f"{where} failed: {exc.__class__.__name__}: {exc}", retryable=True
             ) from None
+
+
+def smtp_sink(config: PipelineConfig, to: Sequence[str] | None = None) -> SmtpSink:
+    """Return the SMTP sink of the ``sinks.email.*`` settings.
+
+    Parameters
+    ----------
+    config : PipelineConfig
+        Server, sender, login and timeout settings.
+    to : sequence of str, optional
+        Recipients instead of ``sinks.email.to`` (the daily report has its own list).
+
+    Returns
+    -------
+    SmtpSink
+    """
+    return SmtpSink(
+        config["sinks.email.host"],
+        config["sinks.email.port"],
+        sender=config["sinks.email.sender"],
+        to=config["sinks.email.to"] if to is None else to,
+        user=config["sinks.email.user"],
+        password_env=config["sinks.email.password_env"],
+        starttls=config["sinks.email.starttls"],
+        timeout_s=config["sinks.email.timeout_s"],
+    )

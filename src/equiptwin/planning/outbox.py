@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from equiptwin.config import PipelineConfig, defaults
 from equiptwin.errors import ConfigError
-from equiptwin.planning.mail import SmtpSink
+from equiptwin.planning.mail import smtp_sink
 from equiptwin.planning.sinks import DeliveryError, FileSink, Sink
 from equiptwin.planning.webhook import WebhookSink
 from equiptwin.store.schema import OutboxMessage
@@ -57,16 +57,7 @@ def _webhook_sink(config: PipelineConfig) -> Sink:
 
 
 def _email_sink(config: PipelineConfig) -> Sink:
-    return SmtpSink(
-        config["sinks.email.host"],
-        config["sinks.email.port"],
-        sender=config["sinks.email.sender"],
-        to=config["sinks.email.to"],
-        user=config["sinks.email.user"],
-        password_env=config["sinks.email.password_env"],
-        starttls=config["sinks.email.starttls"],
-        timeout_s=config["sinks.email.timeout_s"],
-    )
+    return smtp_sink(config)
 
 
 SINK_TYPES: Mapping[str, Callable[[PipelineConfig], Sink]] = {

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from equiptwin.errors import ConfigError
@@ -128,6 +129,17 @@ def _run(
     return simulate_system(spec, job[0], job[1], out_dir)
 
 
+def system_streams(spec: FleetSpec) -> list[tuple[SystemSpec, np.random.SeedSequence]]:
+    """Return the fleet's systems, each with its own fresh random stream.
+
+    The same spec always gives the same systems and streams, so a fleet's draws (its
+    bookings, say) can be repeated without simulating it again.
+    """
+    fleet_seed, systems_seed = np.random.SeedSequence(spec.seed).spawn(2)
+    systems = draw_systems(spec, np.random.default_rng(fleet_seed))
+    return list(zip(systems, systems_seed.spawn(len(systems)), strict=True))
+
+
 def simulate_fleet(
     out_dir: Path, spec: FleetSpec, *, workers: int = 1, force: bool = False
 ) -> SimulationSummary:
@@ -157,9 +169,8 @@ def simulate_fleet(
     if workers < 1:
         raise ConfigError(f"`workers` must be at least 1, but found {workers}.")
     _prepare(out_dir, force)
-    fleet_seed, systems_seed = np.random.SeedSequence(spec.seed).spawn(2)
-    systems = draw_systems(spec, np.random.default_rng(fleet_seed))
-    jobs = list(zip(systems, systems_seed.spawn(len(systems)), strict=True))
+    jobs = system_streams(spec)
+    systems = [system for system, _ in jobs]
     run = partial(_run, spec, out_dir)
     if workers == 1 or len(jobs) == 1:
         results = [run(job) for job in jobs]
@@ -240,7 +251,13 @@ def _daily_table(results: list[SystemResult]) -> pa.Table:
         n = len(r.daily["system_id"])
         for k in names:
             columns[k].extend(r.daily.get(k, [None] * n))
-    return pa.table(columns)
+    table = pa.table(columns)
+    # The hidden states are rounded to 12 decimals so that the file is the same on every
+    # CPU: vectorised exp/log differ in the last bit between instruction sets.
+    for i, field in enumerate(table.schema):
+        if pa.types.is_floating(field.type):
+            table = table.set_column(i, field, pc.round(table.column(i), 12))
+    return table
 
 
 def _write_text(path: Path, text: str) -> None:

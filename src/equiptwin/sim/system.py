@@ -161,6 +161,15 @@ def simulate_system(
     )
 
 
+def system_bookings(spec: FleetSpec, system: SystemSpec, seed: np.random.SeedSequence) -> Bookings:
+    """Return the bookings :func:`simulate_system` draws for ``system`` from the same seed.
+
+    Bookings come first from the system's first stream, so they can be drawn again
+    without the physics. ``seed`` must be fresh (not spawned from before).
+    """
+    return draw_bookings(system, spec, np.random.default_rng(seed.spawn(6)[0]))
+
+
 def _tube_performed(
     bookings: Bookings, exposures: Exposures, readings: TubeReadings
 ) -> npt.NDArray[np.bool_]:

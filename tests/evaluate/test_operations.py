@@ -1,0 +1,189 @@
+"""Invariants of the operations twin on small hand-built worlds."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+import pytest
+
+from equiptwin.config import PipelineConfig
+from equiptwin.evaluate.advice import Advice
+from equiptwin.evaluate.exams import EXAM_OUTCOMES
+from equiptwin.evaluate.metrics import COST_PARTS, run_metrics
+from equiptwin.evaluate.operations import Outcome, simulate_department
+from equiptwin.evaluate.policies import (
+    Chances,
+    Equiptwin,
+    FixedInterval,
+    Policy,
+    RunToFailure,
+    ThresholdAlarms,
+)
+from equiptwin.evaluate.world import World, WorldLife
+
+from .conftest import DAYS, START, hours_since_start, local, make_world, with_settings
+
+
+@dataclass(frozen=True)
+class Oracle(Policy):
+    """Knows the truth: asks for a replacement two days (one part lead time plus a day)
+    before each failure, so the new component is in the day before it."""
+
+    name: str = "oracle"
+
+    def advise(self, component: str, life: WorldLife, age_days: int) -> Chances | None:
+        if life.fails_at_h is None or age_days < int(life.fails_at_h // 24) - 2:
+            return None
+        return (1.0, 1.0, 1.0)
+
+
+def _advice(world: World) -> Advice:
+    """Forecast alerts and alarms on CT-A's first life three days before it fails."""
+    life = world.lives["CT-A"][0]
+    assert life.fails_at_h is not None
+    day = int(life.fails_at_h // 24) - 3
+    return Advice(
+        START,
+        START + dt.timedelta(days=DAYS),
+        (7, 14, 30),
+        {(life.life_id, day): (0.3, 0.5, 0.7)},
+        frozenset({(life.life_id, day)}),
+    )
+
+
+def _policies(world: World) -> list[Policy]:
+    advice = _advice(world)
+    return [
+        RunToFailure(),
+        FixedInterval({"xray_tube": 104.0}, 3),
+        ThresholdAlarms(advice),
+        Equiptwin(advice),
+        Oracle(),
+    ]
+
+
+def _run(world: World, policy: Policy, config: PipelineConfig) -> Outcome:
+    return simulate_department(world, policy, config, start=START, days=DAYS)
+
+
+POLICY_IDS = ["run-to-failure", "fixed", "threshold", "equiptwin", "oracle"]
+
+
+@pytest.mark.parametrize("k", range(5), ids=POLICY_IDS)
+def test_no_exam_is_lost(world: World, config: PipelineConfig, k: int) -> None:
+    outcome = _run(world, _policies(world)[k], config)
+    end = local(DAYS, 0.0) + dt.timedelta(hours=1)  # the period ends 00:00 UTC
+    booked = {
+        b.appointment_id
+        for b in world.bookings
+        if hours_since_start(b.start) >= 0 and b.start < end
+    }
+    exams = outcome.exams
+    assert set(exams["appointment_id"]) == booked
+    assert exams["appointment_id"].is_unique
+    assert exams["outcome"].isin(EXAM_OUTCOMES).all()
+    metrics = run_metrics(outcome, config)
+    parts = ("done", "rebooked", "cancelled_short_notice", "cancelled_no_room")
+    assert sum(metrics[p] for p in parts) == metrics["exams"] == len(booked)
+
+
+@pytest.mark.parametrize("k", range(5), ids=POLICY_IDS)
+def test_costs_add_up(world: World, config: PipelineConfig, k: int) -> None:
+    outcome = _run(world, _policies(world)[k], config)
+    metrics = run_metrics(outcome, config)
+    assert metrics["total_cost"] == pytest.approx(sum(metrics[p] for p in COST_PARTS))
+    jobs = len(outcome.jobs)
+    assert metrics["cost_parts"] == pytest.approx(jobs * config["operations.part_cost_xray_tube"])
+    assert metrics["cost_emergency"] == pytest.approx(
+        metrics["failures"] * config["cost.emergency_premium"]
+    )
+    per_hour = config["cost.downtime_per_day_ct"] / 24
+    assert metrics["cost_downtime"] == pytest.approx(metrics["unplanned_downtime_h"] * per_hour)
+
+
+def test_run_to_failure_discards_no_life(world: World, config: PipelineConfig) -> None:
+    outcome = _run(world, RunToFailure(), config)
+    metrics = run_metrics(outcome, config)
+    assert metrics["planned_replacements"] == 0
+    assert metrics["discarded_life_days"] == 0
+    assert metrics["failures"] == 2
+    assert metrics["unplanned_downtime_h"] > 0
+
+
+def test_replacing_the_day_before_each_failure_avoids_all_downtime(
+    world: World, config: PipelineConfig
+) -> None:
+    outcome = _run(world, Oracle(), config)
+    metrics = run_metrics(outcome, config)
+    assert metrics["failures"] == 0
+    assert metrics["unplanned_downtime_h"] == 0
+    assert metrics["planned_replacements"] == 2
+    # Each replacement came the day before its failure: under two days of life thrown away.
+    planned = outcome.jobs["discarded_days"]
+    assert planned.between(0.25, 2.0).all()
+    assert metrics["discarded_life_days"] == pytest.approx(planned.sum())
+    assert metrics["rebooked"] > 0
+
+
+def test_same_world_same_result(config: PipelineConfig) -> None:
+    for policy in _policies(make_world()):
+        first = _run(make_world(), policy, config)
+        again = _run(make_world(), policy, config)
+        pd.testing.assert_frame_equal(first.jobs, again.jobs)
+        pd.testing.assert_frame_equal(first.exams, again.exams)
+
+
+def test_a_failure_cancels_the_exams_until_the_repair(world: World, config: PipelineConfig) -> None:
+    outcome = _run(world, RunToFailure(), config)
+    failure = outcome.jobs.iloc[0]
+    assert failure["kind"] == "failure"
+    # Fails on day 4 (a Friday) at 13:30; the part comes a day later, on Saturday, so the
+    # repair waits for Monday 07:00 and ends at 13:00.
+    assert failure["start_h"] == pytest.approx(hours_since_start(local(4, 13.5)))
+    assert failure["end_h"] == pytest.approx(hours_since_start(local(7, 13.0)))
+    exams = outcome.exams.set_index("appointment_id")["outcome"]
+    assert exams["CT-A-04-5"] == "done"  # 13:00-13:30, before the failure
+    assert exams["CT-A-04-6"] == "cancelled_short_notice"
+    assert exams["CT-A-07-4"] == "cancelled_short_notice"  # Monday 12:00, still down
+    assert exams["CT-A-07-5"] == "done"  # Monday 13:00, repaired
+    assert exams["CT-B-04-6"] == "done"
+
+
+def test_engineers_are_shared(config: PipelineConfig) -> None:
+    """Two systems failing together with one engineer: the second repair waits."""
+    world = make_world(failures_a=((4, 13.5),))
+    failing_b = WorldLife(
+        "CT-B:0",
+        local(-50, 0.0),
+        (local(4, 14.0) - local(-50, 0.0)).total_seconds() / 3600,
+        None,
+        0.0,
+    )
+    world = World(
+        world.name,
+        world.systems,
+        world.components,
+        world.bookings,
+        {**world.lives, "CT-B": (failing_b,)},
+    )
+    one = with_settings(config, operations__engineers=1)
+    two = with_settings(config, operations__engineers=2)
+    alone = _run(world, RunToFailure(), two).jobs.set_index("system_id")
+    shared = _run(world, RunToFailure(), one).jobs.set_index("system_id")
+    # Both parts arrive on Saturday: with two engineers both repairs end Monday 13:00.
+    assert alone.loc["CT-B", "end_h"] == pytest.approx(alone.loc["CT-A", "end_h"])
+    assert shared.loc["CT-B", "end_h"] == pytest.approx(shared.loc["CT-A", "end_h"] + 6.0)
+
+
+def test_fixed_interval_replaces_at_its_age(world: World, config: PipelineConfig) -> None:
+    outcome = _run(world, FixedInterval({"xray_tube": 102.0}, 3), config)
+    planned = outcome.jobs[outcome.jobs["kind"] == "planned"]
+    first = planned.iloc[0]
+    assert first["life_id"] == "CT-A:0"
+    # Decided at age 102 days (day 2), part in a day later: replaced on day 3, before the
+    # failure on day 4, and the life left over is thrown away.
+    assert hours_since_start(local(3, 7.0)) <= first["start_h"] < hours_since_start(local(4, 0))
+    assert first["discarded_days"] > 0
+    assert "CT-B:0" not in set(planned["life_id"])  # installed 50 days ago
