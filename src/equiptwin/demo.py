@@ -92,12 +92,19 @@ def run_demo(
         f"{len(plan.moves)} exams moved (plan {plan.plan_version})",
     )
     for shift in plan.load_shifts:
-        gained = "unknown" if shift.days_gained is None else f"{shift.days_gained:+.0f} days"
+        if not shift.moves:
+            yield "load shift", f"none off {shift.system_id}: no high-heat exam before its slot"
+            continue
+        gained = (
+            "not measurable within the twin's horizon"
+            if shift.days_gained is None
+            else f"{shift.days_gained:+.0f} days"
+        )
+        share = shift.heat_moved_kj / shift.heat_booked_kj
         yield (
             "load shift",
             f"{len(shift.moves)} high-heat exams off {shift.system_id} until "
-            f"{shift.until:%Y-%m-%d}: {shift.heat_moved_kj / max(shift.heat_booked_kj, 1e-9):.0%} "
-            f"of its booked heat, twin's median life {gained}",
+            f"{shift.until:%Y-%m-%d}: {share:.0%} of its booked heat; twin's median life {gained}",
         )
     report = deliver(engine, config, morning)
     yield "deliver", f"{report.delivered} ticket messages to {', '.join(config['sinks.enabled'])}"
