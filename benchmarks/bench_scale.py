@@ -11,7 +11,9 @@ fresh SQLite store, once with ``--engine local`` and once with ``--engine dask``
 metrics included); ``forecast`` builds the forecast day's features (each life's twin
 runs over its history) and predicts. Per stage: wall time, and peak memory of the whole
 process tree (the CLI and every child, Dask nanny and worker processes included),
-sampled with psutil every 0.1 s. The cost exponent is the slope of log(total wall
+sampled with psutil every 0.1 s. Each Dask command starts and stops its own
+``LocalCluster``; that overhead is measured alone too (``engine_start_stop``), and
+``ingest_run_s`` is ingest's own timing without it. The cost exponent is the slope of log(total wall
 time) against log(systems), per engine; linear growth is 1.
 
 The twin runs with fewer particles and samples than the default (``--particles``,
@@ -30,6 +32,7 @@ import datetime as dt
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -118,19 +121,30 @@ def run_engine(fleet: Path, work: Path, engine: str, pipeline: Path) -> dict[str
         "--engine",
         engine,
     ]
+    startup = (
+        "from equiptwin.config import load_pipeline; from equiptwin.dist.engine import "
+        f"open_engine; open_engine({engine!r}, load_pipeline({str(pipeline)!r})).close()"
+    )
     commands = {
+        "engine_start_stop": [sys.executable, "-c", startup],
         "ingest": [*base, "ingest", str(fleet), "--no-progress"],
         "train": [*base, "train", "--version", "bench", "--no-progress"],
         "forecast": [*base, "forecast", "--out", str(work / "out"), "--no-progress"],
     }
     stages: dict[str, Any] = {}
+    overhead = measure(commands["engine_start_stop"], work / "engine.log")
+    print(f"  {engine:<6} engine start and stop: {overhead}", flush=True)
     for stage in STAGES:
         stages[stage] = measure(commands[stage], work / f"{stage}.log")
         print(f"  {engine:<6} {stage:<9} {stages[stage]}", flush=True)
         if stages[stage]["returncode"] != 0:
             break
     ok = all(s["returncode"] == 0 for s in stages.values()) and len(stages) == len(STAGES)
+    ingest_log = (work / "ingest.log").read_text(encoding="utf-8")
+    inside = re.search(r"ingest run \d+: ([\d.]+) s", ingest_log)
     return {
+        "engine_start_stop": overhead,
+        "ingest_run_s": float(inside.group(1)) if inside else None,
         "stages": stages,
         "ok": ok,
         "total_wall_s": round(sum(s["wall_s"] for s in stages.values()), 2),

@@ -22,6 +22,7 @@ processes is started for the command and closed after it.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 from collections import deque
 from collections.abc import Generator, Sequence
@@ -129,6 +130,7 @@ class DaskEngine(ComputeEngine):
                 processes=True,
                 memory_limit=memory,
                 dashboard_address=None,
+                silence_logs=logging.ERROR,
             )
         client = distributed.Client(cluster if cluster is not None else address)
         return cls(client, systems_per_task=int(config["dask.systems_per_task"]), cluster=cluster)
