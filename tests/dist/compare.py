@@ -34,6 +34,6 @@ def store_snapshot(url: str, archive_dir: str) -> dict[str, pd.DataFrame]:
             out[table.name] = sorted_frame(frame)
     archive = open_archive(engine, archive_dir)
     for dataset in SCHEMAS:
-        out[f"archive/{dataset}"] = sorted_frame(archive._read(dataset, None, None, None))
+        out[f"archive/{dataset}"] = sorted_frame(getattr(archive, f"read_{dataset}")())
     engine.dispose()
     return out
