@@ -10,9 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from functools import wraps
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import click
 
@@ -20,6 +21,9 @@ from equiptwin import __version__
 from equiptwin.config import PipelineConfig, defaults, load_pipeline, settings_markdown
 from equiptwin.errors import EquiptwinError
 from equiptwin.store import db as store_db
+
+if TYPE_CHECKING:
+    from equiptwin.dist.engine import ComputeEngine
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -39,11 +43,21 @@ def _one_line_errors(func: Callable[P, R]) -> Callable[P, R]:
 
 
 class _Context:
-    """What every command gets: the ``--db`` value and the pipeline configuration."""
+    """What every command gets: ``--db``, the pipeline configuration and the engine."""
 
-    def __init__(self, db: str | None, config: PipelineConfig) -> None:
+    def __init__(
+        self, db: str | None, config: PipelineConfig, engine: str, scheduler: str | None
+    ) -> None:
         self.db = db
         self.config = config
+        self.engine = engine
+        self.scheduler = scheduler
+
+    def compute(self) -> AbstractContextManager[ComputeEngine]:
+        """Start the ``--engine`` (a Dask local cluster lives until the block ends)."""
+        from equiptwin.dist.engine import open_engine
+
+        return open_engine(self.engine, self.config, self.scheduler)
 
 
 pass_ctx = click.make_pass_decorator(_Context)
@@ -51,7 +65,9 @@ pass_ctx = click.make_pass_decorator(_Context)
 
 @click.group(
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
-    epilog="Example: equiptwin --db sqlite:///fleet.sqlite demo sample_logs --out out/demo",
+    epilog="Example: equiptwin --db sqlite:///fleet.sqlite demo sample_logs --out out/demo\n\n"
+    "On a cluster: equiptwin --db postgresql+psycopg://host/fleet --engine dask --scheduler "
+    "tcp://head:8786 train",
 )
 @click.option(
     "--db",
@@ -67,10 +83,30 @@ pass_ctx = click.make_pass_decorator(_Context)
     help="Pipeline file (pipelines/<name>.toml) with sources, mappings, policy and "
     "triggers. Default: built-in defaults.",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "dask"]),
+    default="local",
+    envvar="EQUIPTWIN_ENGINE",
+    show_envvar=True,
+    show_default=True,
+    help="Where ingest, features and training run: this process, or partitioned by "
+    "system on Dask (xgboost.dask for training).",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    envvar="EQUIPTWIN_SCHEDULER",
+    show_envvar=True,
+    help="Dask scheduler (tcp://host:8786) for --engine dask. Default: setting "
+    "`dask.scheduler`, else a local cluster of `dask.workers` processes.",
+)
 @click.version_option(__version__, prog_name="equiptwin")
 @click.pass_context
 @_one_line_errors
-def cli(ctx: click.Context, db: str | None, pipeline: Path | None) -> None:
+def cli(
+    ctx: click.Context, db: str | None, pipeline: Path | None, engine: str, scheduler: str | None
+) -> None:
     """Predictive-maintenance digital twin for X-ray/CT tubes and MRI cold heads.
 
     Reads a fleet's machine logs, exposure records, cryogenics telemetry, service records
@@ -78,7 +114,7 @@ def cli(ctx: click.Context, db: str | None, pipeline: Path | None) -> None:
     tickets and proposes schedule changes. Run `equiptwin COMMAND --help` for each stage.
     """
     config = load_pipeline(pipeline) if pipeline else defaults()
-    ctx.obj = _Context(db, config)
+    ctx.obj = _Context(db, config, engine, scheduler)
 
 
 @cli.command(epilog="Example: equiptwin --db sqlite:///out/demo.sqlite migrate")
@@ -118,8 +154,9 @@ def demo(ctx: _Context, data_dir: Path, out: Path) -> None:
     from equiptwin.clock import utc_now
     from equiptwin.demo import run_demo
 
-    for stage, where in run_demo(ctx.db, data_dir, out, ctx.config, utc_now):
-        click.echo(f"{stage:<10} {where}")
+    with ctx.compute() as compute:
+        for stage, where in run_demo(ctx.db, data_dir, out, ctx.config, utc_now, compute):
+            click.echo(f"{stage:<10} {where}")
 
 
 @cli.command(
@@ -142,7 +179,10 @@ def ingest(ctx: _Context, data_dir: Path, progress: bool) -> None:
     from equiptwin.ingest.run import ingest as run_ingest
 
     engine = store_db.open_store(ctx.db)
-    summary = run_ingest(engine, data_dir, ctx.config, utc_now, progress=progress)
+    with ctx.compute() as compute:
+        summary = run_ingest(
+            engine, data_dir, ctx.config, utc_now, progress=progress, parse=compute.parse_logs
+        )
     click.echo(summary.render())
 
 
@@ -268,14 +308,16 @@ def train(
     from equiptwin.clock import utc_now
     from equiptwin.survival.training import train_from_store
 
-    folder = train_from_store(
-        store_db.open_store(ctx.db),
-        ctx.config,
-        data_end=data_end.date() if data_end else None,
-        model_version=model_version,
-        created_at=utc_now(),
-        progress=progress,
-    )
+    with ctx.compute() as compute:
+        folder = train_from_store(
+            store_db.open_store(ctx.db),
+            ctx.config,
+            data_end=data_end.date() if data_end else None,
+            model_version=model_version,
+            created_at=utc_now(),
+            progress=progress,
+            compute=compute,
+        )
     click.echo(f"model saved to {folder} (card: {folder / 'model_card.json'})")
 
 
@@ -315,7 +357,10 @@ def forecast(
 
     engine = store_db.open_store(ctx.db)
     day = as_of.date() if as_of else data_range(engine)[1] + dt.timedelta(days=1)
-    run = run_forecast(engine, ctx.config, day, model_dir=model_dir, progress=progress)
+    with ctx.compute() as compute:
+        run = run_forecast(
+            engine, ctx.config, day, model_dir=model_dir, progress=progress, compute=compute
+        )
     path = write_forecasts_csv(engine, run.forecasts, out / "forecasts.csv")
     click.echo(f"{len(run.forecasts)} forecasts for {day} with {run.model_version} -> {path}")
 
@@ -371,15 +416,17 @@ def backtest(
     from equiptwin.evaluate.backtest import run_backtest
     from equiptwin.evaluate.truth import read_truth_lives
 
-    result = run_backtest(
-        store_db.open_store(ctx.db),
-        ctx.config,
-        start=start.date(),
-        end=end.date(),
-        out_dir=out,
-        truth_lives=read_truth_lives(truth) if truth else None,
-        progress=progress,
-    )
+    with ctx.compute() as compute:
+        result = run_backtest(
+            store_db.open_store(ctx.db),
+            ctx.config,
+            start=start.date(),
+            end=end.date(),
+            out_dir=out,
+            truth_lives=read_truth_lives(truth) if truth else None,
+            progress=progress,
+            compute=compute,
+        )
     click.echo(result.scores.to_string(index=False))
     overall = result.alerts[result.alerts["modality"] == "all"]
     click.echo(overall.to_string(index=False))

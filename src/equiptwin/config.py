@@ -540,6 +540,42 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("models.dir", str, "models", "Model registry folder (one folder per version)."),
     Setting(
+        "dask.scheduler",
+        str,
+        "",
+        "Address of the Dask scheduler used with `--engine dask` (`tcp://host:8786`); "
+        "empty starts a local cluster for the command. `--scheduler` overrides it.",
+    ),
+    Setting(
+        "dask.workers",
+        int,
+        2,
+        "Worker processes of the local cluster started when no scheduler is given.",
+        _positive,
+    ),
+    Setting(
+        "dask.threads_per_worker",
+        int,
+        1,
+        "Threads per worker process of the local cluster.",
+        _positive,
+    ),
+    Setting(
+        "dask.memory_limit",
+        str,
+        "auto",
+        "Memory limit per local worker (`4GB`, or `auto`: the machine's memory shared "
+        "between the workers).",
+    ),
+    Setting(
+        "dask.systems_per_task",
+        int,
+        10,
+        "Systems per feature-building task on the Dask engine (ingest parses one task "
+        "per system and source).",
+        _positive,
+    ),
+    Setting(
         "backtest.retrain_days",
         int,
         30,

@@ -13,6 +13,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from equiptwin.clock import Clock
 from equiptwin.config import PipelineConfig
@@ -28,9 +29,17 @@ from equiptwin.planning.plan import plan_day
 from equiptwin.store import db as store_db
 from equiptwin.store.archive import archive_root, open_archive
 
+if TYPE_CHECKING:
+    from equiptwin.dist.engine import ComputeEngine
+
 
 def run_demo(
-    db: str | None, data_dir: Path, out_dir: Path, config: PipelineConfig, clock: Clock
+    db: str | None,
+    data_dir: Path,
+    out_dir: Path,
+    config: PipelineConfig,
+    clock: Clock,
+    compute: ComputeEngine | None = None,
 ) -> Iterator[tuple[str, str]]:
     """Run every built stage on ``data_dir`` and yield ``(stage, where its output went)``.
 
@@ -47,6 +56,9 @@ def run_demo(
         folders (``sinks.file.dir``, ``report.dir``, ``report.backtest_dir``) are inside it.
     clock : Clock
         Times the ingest run (the planning clock is the forecast morning, see above).
+    compute : ComputeEngine, optional
+        Parses the logs and builds the features (Dask: partitioned by system); in this
+        process when omitted.
 
     Yields
     ------
@@ -56,7 +68,7 @@ def run_demo(
     engine = store_db.open_store(db)
     out_dir.mkdir(parents=True, exist_ok=True)
     yield "store", f"{engine.url.render_as_string()} (schema {store_db.current_revision(engine)})"
-    summary = ingest(engine, data_dir, config, clock)
+    summary = ingest(engine, data_dir, config, clock, parse=compute.parse_logs if compute else None)
     stored = sum(summary.rows.get(t, 0) for t in ("events", "exposures", "cryo"))
     quarantined = sum(sum(r.values()) for r in summary.quarantined.values())
     archive = archive_root(engine, str(config["store.archive_dir"]))
@@ -67,7 +79,7 @@ def run_demo(
     )
 
     as_of = data_range(engine)[1] + dt.timedelta(days=1)
-    run = run_forecast(engine, config, as_of)
+    run = run_forecast(engine, config, as_of, compute=compute)
     yield (
         "forecast",
         f"{len(run.forecasts)} component lives on {as_of} with model {run.model_version}",

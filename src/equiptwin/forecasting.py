@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -25,6 +26,9 @@ from equiptwin.survival.base import SurvivalEstimator
 from equiptwin.survival.curves import SurvivalCurves
 from equiptwin.survival.explain import explain
 from equiptwin.survival.training import TIME_COLUMN, feature_columns, model_input
+
+if TYPE_CHECKING:
+    from equiptwin.dist.engine import ComputeEngine
 
 FORECAST_CSV_COLUMNS: tuple[str, ...] = (
     "as_of",
@@ -213,6 +217,7 @@ def run_forecast(
     *,
     model_dir: Path | None = None,
     progress: bool = False,
+    compute: ComputeEngine | None = None,
 ) -> ForecastRun:
     """Forecast every component life in service on ``as_of`` and store the forecasts.
 
@@ -228,6 +233,9 @@ def run_forecast(
         A version folder; the newest in ``models.dir`` when omitted.
     progress : bool
         Progress bar while the twins run.
+    compute : ComputeEngine, optional
+        Builds the day's features (partitioned by system on Dask); in this process when
+        omitted.
 
     Returns
     -------
@@ -235,7 +243,7 @@ def run_forecast(
     """
     folder = model_dir or latest_model(Path(str(config["models.dir"])))
     features = store_features(
-        engine, config, as_of, as_of + dt.timedelta(days=1), progress=progress
+        engine, config, as_of, as_of + dt.timedelta(days=1), progress=progress, compute=compute
     )
     model, card = load_model(folder, available_features=feature_columns(features))
     forecasts = predict_forecasts(

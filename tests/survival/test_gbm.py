@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
+import xgboost as xgb
 from sksurv.nonparametric import nelson_aalen_estimator
 
-from equiptwin.survival.gbm import XGBAFT, XGBCox, breslow_cumulative_hazard
+from equiptwin.survival.gbm import (
+    XGBAFT,
+    BoostingData,
+    XGBCox,
+    boosting_with,
+    breslow_cumulative_hazard,
+    train_in_process,
+)
 from equiptwin.survival.synthetic import STATIC_FEATURES, synthetic_static
 from equiptwin.survival.target import SurvivalTarget
 
@@ -104,3 +115,38 @@ def test_cox_starts_from_the_prior_probability() -> None:
     assert np.isfinite(risk).all()
     with pytest.raises(ValueError, match="lacks the offset column"):
         XGBCox(offset_p_fail="missing").fit(X[["noise"]], y)
+
+
+@pytest.mark.parametrize(
+    ("make", "fields"),
+    [
+        (
+            lambda: XGBAFT(features=FEATURES, n_estimators=10),
+            {"label_lower_bound", "label_upper_bound"},
+        ),
+        (
+            lambda: XGBAFT(features=FEATURES, n_estimators=10, offset_days="x0"),
+            {"label_lower_bound", "label_upper_bound", "base_margin"},
+        ),
+        (lambda: XGBCox(features=FEATURES, n_estimators=10), {"label"}),
+    ],
+    ids=["aft", "aft_offset", "cox"],
+)
+def test_boosting_goes_through_the_trainer_in_force(
+    make: Callable[[], XGBAFT | XGBCox], fields: set[str]
+) -> None:
+    X, y = synthetic_static(300, seed=53)
+    X = X.assign(x0=X["x0"].abs() * 100 + 1)
+    seen: list[BoostingData] = []
+
+    def recording(params: dict[str, Any], data: BoostingData, rounds: int) -> xgb.Booster:
+        seen.append(data)
+        return train_in_process(params, data, rounds)
+
+    with boosting_with(recording):
+        through = make().fit(X, y)
+    default = make().fit(X, y)
+    assert len(seen) == 1 and set(seen[0].info) == fields
+    assert seen[0].feature_names == FEATURES and seen[0].data.shape == (300, len(FEATURES))
+    assert all(len(v) == 300 for v in seen[0].info.values())
+    np.testing.assert_array_equal(through.predict_risk(X), default.predict_risk(X))

@@ -14,8 +14,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -45,6 +47,9 @@ from equiptwin.survival.training import (
     feature_columns,
     landmark_data,
 )
+
+if TYPE_CHECKING:
+    from equiptwin.dist.engine import ComputeEngine
 
 EQUIPTWIN = "equiptwin (boosted Cox from the twin, calibrated)"
 TWIN_ALONE = "twin alone (no learning)"
@@ -326,6 +331,7 @@ def run_backtest(
     truth_lives: pd.DataFrame | None = None,
     models: Sequence[str] = tuple(MODELS),
     progress: bool = False,
+    compute: ComputeEngine | None = None,
 ) -> BacktestResult:
     """Backtest every model over ``[start, end)`` on the store and write the results.
 
@@ -348,6 +354,9 @@ def run_backtest(
         and ``vendor_alarms.csv`` the threshold rule.
     progress : bool
         Progress bars.
+    compute : ComputeEngine, optional
+        Builds the features and boosts the models (Dask: partitioned by system and
+        ``xgboost.dask``); in this process when omitted.
 
     Returns
     -------
@@ -364,21 +373,22 @@ def run_backtest(
         )
     horizons = list(config["forecast.horizons_days"])
     alert_h, alert_p = int(config["policy.horizon_days"]), float(config["policy.p_open"])
-    features = store_features(engine, config, first, end, progress=progress)
+    features = store_features(engine, config, first, end, progress=progress, compute=compute)
     lives = read_lives(engine)
     if truth_lives is not None:
         lives = with_precursors(lives, truth_lives)
-    forecasts = replay(
-        features,
-        lives,
-        start=start,
-        end=end,
-        horizons_days=horizons,
-        window_coverage=float(config["forecast.window_coverage"]),
-        retrain_days=int(config["backtest.retrain_days"]),
-        models=models,
-        progress=progress,
-    )
+    with nullcontext() if compute is None else compute.boosting():
+        forecasts = replay(
+            features,
+            lives,
+            start=start,
+            end=end,
+            horizons_days=horizons,
+            window_coverage=float(config["forecast.window_coverage"]),
+            retrain_days=int(config["backtest.retrain_days"]),
+            models=models,
+            progress=progress,
+        )
     scores, alerts = score(
         forecasts,
         features,

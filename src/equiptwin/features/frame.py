@@ -19,7 +19,8 @@ data from before that day (UTC days). Columns:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pandas as pd
 import sqlalchemy as sa
@@ -41,6 +42,9 @@ from equiptwin.store.schema import (
 from equiptwin.twin.coldhead import ColdheadModel
 from equiptwin.twin.xray_tube import XrayTubeModel
 
+if TYPE_CHECKING:
+    from equiptwin.dist.engine import ComputeEngine
+
 ID_COLUMNS: tuple[str, ...] = ("life_id", "system_id", "component", "modality", "site", "day")
 USAGE_COLUMNS: tuple[str, ...] = ("exams", "scan_s", "energy_j", "scan_h")
 INDICATOR_COLUMNS: tuple[str, ...] = (
@@ -55,10 +59,18 @@ INDICATOR_COLUMNS: tuple[str, ...] = (
     "boil_off_l_per_day",
 )
 CUMULATIVE_COLUMNS: tuple[str, ...] = ("energy_j", "scan_s", "exams")
+SelectT = TypeVar("SelectT", bound=sa.Select[*tuple[Any, ...]])
 
 
-def read_lives(engine: sa.Engine) -> pd.DataFrame:
+def read_lives(engine: sa.Engine, system_ids: Sequence[str] | None = None) -> pd.DataFrame:
     """Return every component life with its system's modality and site.
+
+    Parameters
+    ----------
+    engine : sqlalchemy.Engine
+        The store.
+    system_ids : sequence of str, optional
+        Only these systems' lives; all when omitted.
 
     Returns
     -------
@@ -76,6 +88,7 @@ def read_lives(engine: sa.Engine) -> pd.DataFrame:
         ComponentLife.ended_on,
         ComponentLife.end_reason,
     ).join(System, System.system_id == ComponentLife.system_id)
+    query = _of_systems(query, ComponentLife.system_id, system_ids)
     with engine.connect() as conn:
         lives = pd.DataFrame(conn.execute(query.order_by(ComponentLife.life_id)).mappings().all())
     if lives.empty:
@@ -85,29 +98,37 @@ def read_lives(engine: sa.Engine) -> pd.DataFrame:
     return lives
 
 
+def _of_systems(query: SelectT, column: Any, system_ids: Sequence[str] | None) -> SelectT:
+    return query if system_ids is None else query.where(column.in_(list(system_ids)))
+
+
 def _read_sql(engine: sa.Engine, query: sa.Executable) -> pd.DataFrame:
     with engine.connect() as conn:
         return pd.DataFrame(conn.execute(query).mappings().all())
 
 
-def _event_counts(engine: sa.Engine, first: dt.date, end: dt.date) -> pd.DataFrame:
+def _event_counts(
+    engine: sa.Engine, first: dt.date, end: dt.date, system_ids: Sequence[str] | None
+) -> pd.DataFrame:
     query = sa.select(
         EventCountDaily.system_id, EventCountDaily.day, EventCountDaily.code, EventCountDaily.n
     ).where(EventCountDaily.day >= first, EventCountDaily.day < end)
-    counts = _read_sql(engine, query)
+    counts = _read_sql(engine, _of_systems(query, EventCountDaily.system_id, system_ids))
     if counts.empty:
         return pd.DataFrame({"system_id": [], "day": pd.to_datetime([]), "code": [], "n": []})
     counts["day"] = pd.to_datetime(counts["day"])
     return counts
 
 
-def _booked_scan_h(engine: sa.Engine, first: dt.date, end: dt.date) -> pd.Series:
+def _booked_scan_h(
+    engine: sa.Engine, first: dt.date, end: dt.date, system_ids: Sequence[str] | None
+) -> pd.Series:
     query = sa.select(Appointment.system_id, Appointment.start, Appointment.duration_min).where(
         Appointment.modality == "MR",
         Appointment.start >= dt.datetime.combine(first, dt.time()),
         Appointment.start < dt.datetime.combine(end, dt.time()),
     )
-    booked = _read_sql(engine, query)
+    booked = _read_sql(engine, _of_systems(query, Appointment.system_id, system_ids))
     if booked.empty:
         return pd.Series(
             dtype=float, index=pd.MultiIndex.from_tuples([], names=["system_id", "day"])
@@ -117,19 +138,27 @@ def _booked_scan_h(engine: sa.Engine, first: dt.date, end: dt.date) -> pd.Series
     return hours
 
 
-def _fill_days(engine: sa.Engine, first: dt.date, end: dt.date) -> pd.Index:
+def _fill_days(
+    engine: sa.Engine, first: dt.date, end: dt.date, system_ids: Sequence[str] | None
+) -> pd.Index:
     query = sa.select(ServiceRecord.system_id, ServiceRecord.opened_at).where(
         ServiceRecord.kind == "helium_fill",
         ServiceRecord.opened_at >= dt.datetime.combine(first, dt.time()),
     )
-    fills = _read_sql(engine, query)
+    fills = _read_sql(engine, _of_systems(query, ServiceRecord.system_id, system_ids))
     if fills.empty:
         return pd.MultiIndex.from_tuples([], names=["system_id", "day"])
     days = pd.to_datetime(fills["opened_at"]).dt.normalize()
     return pd.MultiIndex.from_arrays([fills["system_id"], days], names=["system_id", "day"])
 
 
-def system_daily(engine: sa.Engine, archive: Archive, first: dt.date, end: dt.date) -> pd.DataFrame:
+def system_daily(
+    engine: sa.Engine,
+    archive: Archive,
+    first: dt.date,
+    end: dt.date,
+    system_ids: Sequence[str] | None = None,
+) -> pd.DataFrame:
     """Return the daily aggregates of every system for UTC days in ``[first, end)``.
 
     Parameters
@@ -140,6 +169,8 @@ def system_daily(engine: sa.Engine, archive: Archive, first: dt.date, end: dt.da
         Raw exposures and cryogenics telemetry.
     first, end : datetime.date
         The days to aggregate; ``end`` is excluded.
+    system_ids : sequence of str, optional
+        Only these systems; all when omitted.
 
     Returns
     -------
@@ -149,13 +180,14 @@ def system_daily(engine: sa.Engine, archive: Archive, first: dt.date, end: dt.da
     """
     lo = dt.datetime.combine(first, dt.time(), dt.UTC)
     hi = dt.datetime.combine(end, dt.time(), dt.UTC)
-    counts = _event_counts(engine, first, end)
-    tube = xray_daily(archive.read_exposures(start=lo, end=hi), counts, XrayTubeModel())
+    systems = None if system_ids is None else list(system_ids)
+    counts = _event_counts(engine, first, end, systems)
+    tube = xray_daily(archive.read_exposures(systems, lo, hi), counts, XrayTubeModel())
     cold = coldhead_daily(
-        archive.read_cryo(start=lo, end=hi),
+        archive.read_cryo(systems, lo, hi),
         counts,
-        _booked_scan_h(engine, first, end),
-        _fill_days(engine, first, end),
+        _booked_scan_h(engine, first, end, systems),
+        _fill_days(engine, first, end, systems),
         ColdheadModel(),
     )
     both = pd.concat([tube, cold]).groupby(level=["system_id", "day"]).first()
@@ -214,9 +246,13 @@ def build_features(
     *,
     twin: TwinSettings | None = None,
     life_ids: Collection[str] | None = None,
+    system_ids: Sequence[str] | None = None,
     progress: bool = False,
 ) -> pd.DataFrame:
     """Return the feature frame for every life alive on a day in ``[start, end)``.
+
+    Each life's rows depend on its own system's data only, so the frame of a fleet is
+    the frames of any partition of its systems, concatenated in ``life_id`` order.
 
     Parameters
     ----------
@@ -231,6 +267,8 @@ def build_features(
     life_ids : collection of str, optional
         Only these lives. Their rows hold the same values as in the whole fleet's frame;
         only ``twin_*`` columns of components none of them has are absent (NaN there).
+    system_ids : sequence of str, optional
+        Only these systems' lives; all when omitted.
     progress : bool
         Show a progress bar over lives while the twins run.
 
@@ -241,7 +279,7 @@ def build_features(
     """
     if end <= start:
         raise ValueError(f"`end` must be after `start`, but found {start} .. {end}")
-    lives = read_lives(engine)
+    lives = read_lives(engine, system_ids)
     alive = lives[
         (lives["installed_on"] < pd.Timestamp(end))
         & (lives["ended_on"].isna() | (lives["ended_on"] > pd.Timestamp(start)))
@@ -250,7 +288,8 @@ def build_features(
     first = min([d.date() for d in alive["installed_on"]], default=start)
     if life_ids is not None:
         alive = alive[alive["life_id"].isin(list(life_ids))]
-    panel = life_panel(alive, system_daily(engine, archive, first, end), first, end)
+    daily = system_daily(engine, archive, first, end, system_ids)
+    panel = life_panel(alive, daily, first, end)
     return _features_from_panel(panel, start, twin or TwinSettings(), progress=progress)
 
 
@@ -323,6 +362,7 @@ def store_features(
     *,
     life_ids: Collection[str] | None = None,
     progress: bool = False,
+    compute: ComputeEngine | None = None,
 ) -> pd.DataFrame:
     """Build the feature frame from the store with the pipeline's twin settings.
 
@@ -338,22 +378,21 @@ def store_features(
         Only these lives.
     progress : bool
         Progress bar over lives while the twins run.
+    compute : ComputeEngine, optional
+        Where to build it (partitioned by system on Dask); in this process when omitted.
 
     Returns
     -------
     pandas.DataFrame
         As :func:`build_features`.
     """
+    twin = twin_settings(config)
     archive = open_archive(engine, str(config["store.archive_dir"]))
-    return build_features(
-        engine,
-        archive,
-        start,
-        end,
-        twin=twin_settings(config),
-        life_ids=life_ids,
-        progress=progress,
-    )
+    if compute is None or life_ids is not None:  # a few lives: not worth a cluster
+        return build_features(
+            engine, archive, start, end, twin=twin, life_ids=life_ids, progress=progress
+        )
+    return compute.features(engine, archive, start, end, twin=twin, progress=progress)
 
 
 def twin_settings(config: PipelineConfig) -> TwinSettings:

@@ -17,7 +17,7 @@ import os
 import signal
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
@@ -357,32 +357,29 @@ class _Run:
         self.quarantined.update(batch.quarantine.counts())
         return Batch()
 
-    def logs(self, sources: list[SourceFile], bar: Any) -> None:
-        """Read every log file, in order, with worker processes when there are several."""
+    def logs(self, sources: list[SourceFile], bar: Any, parse: LogParser | None = None) -> None:
+        """Read every log file, in order, parsed ahead by ``parse`` or worker processes."""
         plans = [(s, self.plan(s)) for s in sources]
         statics = self.statics()
-        limit = WORKER_MAX_BLOCKS * statics.block_bytes
-        pooled = [
-            (i, p)
-            for i, (s, p) in enumerate(plans)
-            if isinstance(p, Task) and s.path.stat().st_size <= limit
-        ]
-        pool = None
-        if self.workers > 1 and len(pooled) > 2 * self.workers:
-            pool = ProcessPoolExecutor(
-                self.workers, multiprocessing.get_context("fork"), init_worker, (statics,)
-            )
-        window: deque[tuple[int, Future[FileEnd]]] = deque()
-        upcoming = iter(pooled)
+        if parse is None:
+            limit = WORKER_MAX_BLOCKS * statics.block_bytes
+            tasks = [
+                (i, p)
+                for i, (s, p) in enumerate(plans)
+                if isinstance(p, Task) and s.path.stat().st_size <= limit
+            ]
+            parse = partial(_parse_in_pool, workers=self.workers)
+        else:
+            tasks = [(i, p) for i, (_, p) in enumerate(plans) if isinstance(p, Task)]
+        ahead = parse(tasks, statics)
         batch = Batch()
         try:
+            parsed = next(ahead, None)
             for i, (source, plan) in enumerate(plans):
-                if pool is not None:
-                    while len(window) < 3 * self.workers and (nxt := next(upcoming, None)):
-                        window.append((nxt[0], pool.submit(read_log_whole, nxt[1])))
                 items: Callable[[], Iterable[Any]] | list[Any]
-                if window and window[0][0] == i:
-                    items = _unpack(window.popleft()[1])
+                if parsed is not None and parsed[0] == i:
+                    items = [*parsed[1].blocks, parsed[1]]
+                    parsed = next(ahead, None)
                 elif isinstance(plan, Task):
                     items = partial(read_log, plan, statics)
                 else:
@@ -391,17 +388,39 @@ class _Run:
                 bar.update(1)
             self.flush(batch)
         finally:
-            if pool is not None:
-                pool.shutdown(cancel_futures=True)
+            ahead.close()
+
+
+LogParser = Callable[[list[tuple[int, Task]], Statics], Generator[tuple[int, FileEnd], None, None]]
+"""Parses ``(file index, task)`` pairs ahead of the run and yields each ``FileEnd`` (its
+blocks attached) in the order given; files it leaves out are read in this process."""
+
+
+def _parse_in_pool(
+    tasks: list[tuple[int, Task]], statics: Statics, *, workers: int
+) -> Generator[tuple[int, FileEnd], None, None]:
+    """Parse ``tasks`` in ``workers`` forked processes, a bounded window ahead of the run."""
+    if workers <= 1 or len(tasks) <= 2 * workers:
+        return
+    pool = ProcessPoolExecutor(
+        workers, multiprocessing.get_context("fork"), init_worker, (statics,)
+    )
+    window: deque[tuple[int, Future[FileEnd]]] = deque()
+    upcoming = iter(tasks)
+    try:
+        while True:
+            while len(window) < 3 * workers and (nxt := next(upcoming, None)):
+                window.append((nxt[0], pool.submit(read_log_whole, nxt[1])))
+            if not window:
+                return
+            index, future = window.popleft()
+            yield index, future.result()
+    finally:
+        pool.shutdown(cancel_futures=True)
 
 
 def _kill_self() -> None:
     os.kill(os.getpid(), signal.SIGKILL)
-
-
-def _unpack(future: Future[FileEnd]) -> list[BlockResult | FileEnd]:
-    end = future.result()
-    return [*end.blocks, end]
 
 
 def ingest(
@@ -410,6 +429,7 @@ def ingest(
     config: PipelineConfig,
     clock: Clock,
     progress: bool = False,
+    parse: LogParser | None = None,
 ) -> IngestSummary:
     """Read a fleet directory into the store; safe to re-run, interrupt and re-run.
 
@@ -426,6 +446,9 @@ def ingest(
         Gives the run's start and end times.
     progress : bool
         Show a progress bar on stderr (only on a terminal).
+    parse : LogParser, optional
+        Parses the log files ahead elsewhere (a Dask engine's workers); by default
+        ``ingest.workers`` forked processes. The store is the same either way.
 
     Returns
     -------
@@ -465,7 +488,7 @@ def ingest(
                 if source.source in TABLES:
                     run.table_file(source)
                     bar.update(1)
-            run.logs([s for s in files if s.source not in TABLES], bar)
+            run.logs([s for s in files if s.source not in TABLES], bar, parse)
         summary = _summary(run, time.perf_counter() - started)
         with engine.begin() as conn:
             conn.execute(

@@ -128,8 +128,13 @@ def init_worker(statics: Statics) -> None:
 
 def read_log_whole(task: Task) -> FileEnd:
     """Read a whole file in a worker process: every block, collected into its ``FileEnd``."""
+    return read_whole(task, _STATICS[0])
+
+
+def read_whole(task: Task, statics: Statics) -> FileEnd:
+    """Read a whole file: every block of :func:`read_log`, collected into its ``FileEnd``."""
     blocks: list[BlockResult] = []
-    for item in read_log(task, _STATICS[0]):
+    for item in read_log(task, statics):
         if isinstance(item, FileEnd):
             item.blocks = blocks
             return item

@@ -4,12 +4,20 @@ Both use the xgboost booster API on a ``DMatrix`` named by feature, so the boost
 saves in xgboost's own format and yields per-feature contributions for explanations.
 The hybrid of the design is :class:`XGBAFT` with the twin's output columns among its
 ``features``.
+
+Boosting itself goes through the trainer in force (:func:`boosting_with`): in this
+process by default, or ``xgboost.dask`` on a cluster
+(:class:`~equiptwin.dist.dask_engine.DaskEngine`); the fitted booster is the same kind
+of object either way, so saving and prediction do not change.
 """
 
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
@@ -24,6 +32,55 @@ from equiptwin.survival.target import SurvivalTarget
 
 AFT_DISTRIBUTIONS: tuple[str, ...] = ("normal", "logistic", "extreme")
 _MAX_LOG_HR = 50.0
+
+
+@dataclass(frozen=True)
+class BoostingData:
+    """A training matrix and the per-row values xgboost attaches to it.
+
+    Parameters
+    ----------
+    data : ndarray of float, shape (n, p)
+        Feature values (NaN where missing).
+    feature_names : list of str
+        Column names, in order.
+    info : dict of str to ndarray
+        ``DMatrix`` fields by name: ``label``, or ``label_lower_bound`` and
+        ``label_upper_bound``; ``base_margin`` when the model has an offset.
+    """
+
+    data: NDArray[np.float64]
+    feature_names: list[str]
+    info: dict[str, NDArray[np.float64]]
+
+
+BoosterTrainer = Callable[[dict[str, Any], BoostingData, int], xgb.Booster]
+"""Boosts ``(params, data, num_boost_round)`` into a fitted booster."""
+
+
+def train_in_process(params: dict[str, Any], data: BoostingData, rounds: int) -> xgb.Booster:
+    """Boost on one in-memory ``DMatrix`` in this process (the default trainer)."""
+    matrix = xgb.DMatrix(data.data, feature_names=data.feature_names, **data.info)
+    return xgb.train(params, matrix, num_boost_round=rounds)
+
+
+_TRAINER: ContextVar[BoosterTrainer] = ContextVar("booster_trainer", default=train_in_process)
+
+
+@contextmanager
+def boosting_with(trainer: BoosterTrainer) -> Iterator[None]:
+    """Fit every xgboost survival model inside the block with ``trainer``.
+
+    Parameters
+    ----------
+    trainer : BoosterTrainer
+        For example a Dask engine's ``xgboost.dask`` trainer.
+    """
+    token = _TRAINER.set(trainer)
+    try:
+        yield
+    finally:
+        _TRAINER.reset(token)
 
 
 class XGBSurvival(SurvivalEstimator):
@@ -86,24 +143,27 @@ class XGBSurvival(SurvivalEstimator):
         signs = [int(risk.get(name, 0) * self._hazard_sign) for name in self.feature_names_]
         return "(" + ",".join(map(str, signs)) + ")"
 
-    def _dmatrix(self, X: pd.DataFrame) -> xgb.DMatrix:
-        matrix = xgb.DMatrix(
-            feature_matrix(X, self.feature_names_), feature_names=self.feature_names_
-        )
-        offset = self._offset(X)
-        if offset is not None:
-            matrix.set_base_margin(offset)
-        return matrix
+    def _row_info(self, X: pd.DataFrame) -> dict[str, NDArray[np.float64]]:
+        """Return the per-row ``DMatrix`` fields besides labels (none by default)."""
+        return {}
 
-    def _offset(self, X: pd.DataFrame) -> NDArray[np.float64] | None:
-        """Return the prior margin boosting starts from per row (none by default)."""
-        return None
+    def _dmatrix(self, X: pd.DataFrame) -> xgb.DMatrix:
+        return xgb.DMatrix(
+            feature_matrix(X, self.feature_names_),
+            feature_names=self.feature_names_,
+            **self._row_info(X),
+        )
 
     def _fit(self, X: pd.DataFrame, y: SurvivalTarget) -> None:
         params = self._booster_params()
-        dtrain = self._dmatrix(X)
-        params.update(self._objective(dtrain, y))
-        self.booster_ = xgb.train(params, dtrain, num_boost_round=self.n_estimators)
+        objective, labels = self._objective(y)
+        params.update(objective)
+        data = BoostingData(
+            feature_matrix(X, self.feature_names_),
+            list(self.feature_names_),
+            {**self._row_info(X), **labels},
+        )
+        self.booster_ = _TRAINER.get()(params, data, self.n_estimators)
         self._after_fit(self._margin(X), y)
 
     def _margin(self, X: pd.DataFrame) -> NDArray[np.float64]:
@@ -121,8 +181,10 @@ class XGBSurvival(SurvivalEstimator):
         return self._hazard_sign * np.asarray(raw, dtype=np.float64)[:, :-1]
 
     @abstractmethod
-    def _objective(self, dtrain: xgb.DMatrix, y: SurvivalTarget) -> dict[str, Any]:
-        """Set the label on ``dtrain`` and return the objective's booster parameters."""
+    def _objective(
+        self, y: SurvivalTarget
+    ) -> tuple[dict[str, Any], dict[str, NDArray[np.float64]]]:
+        """Return the objective's booster parameters and the label fields of ``y``."""
 
     def _after_fit(self, margin: NDArray[np.float64], y: SurvivalTarget) -> None:
         """Estimate what curves need beyond the booster (nothing by default)."""
@@ -213,14 +275,16 @@ reg_lambda
         self.offset_fill_days_ = float(np.exp(np.mean(np.log1p(lower))))
         super()._fit(X, y)
 
-    def _offset(self, X: pd.DataFrame) -> NDArray[np.float64] | None:
+    def _row_info(self, X: pd.DataFrame) -> dict[str, NDArray[np.float64]]:
         if self.offset_days is None:
-            return None
+            return {}
         days = X[self.offset_days].to_numpy(dtype=np.float64)
         days = np.where(np.isnan(days), self.offset_fill_days_, np.maximum(days, 0.5))
-        return np.asarray(np.log(days), dtype=np.float64)
+        return {"base_margin": np.log(days)}
 
-    def _objective(self, dtrain: xgb.DMatrix, y: SurvivalTarget) -> dict[str, Any]:
+    def _objective(
+        self, y: SurvivalTarget
+    ) -> tuple[dict[str, Any], dict[str, NDArray[np.float64]]]:
         if self.distribution not in AFT_DISTRIBUTIONS:
             raise ValueError(
                 f"XGBAFT: `distribution` must be one of {AFT_DISTRIBUTIONS}, but found "
@@ -229,17 +293,16 @@ reg_lambda
         if not self.scale > 0:
             raise ValueError(f"XGBAFT: `scale` must be positive, but found {self.scale!r}.")
         lower, upper = y.aft_bounds()
-        dtrain.set_float_info("label_lower_bound", lower)
-        dtrain.set_float_info("label_upper_bound", upper)
         # Start boosting from the typical follow-up instead of 1 day (margin 0).
         start = float(np.exp(np.mean(np.log1p(lower))))
-        return {
+        params = {
             "objective": "survival:aft",
             "eval_metric": "aft-nloglik",
             "aft_loss_distribution": self.distribution,
             "aft_loss_distribution_scale": self.scale,
             "base_score": start,
         }
+        return params, {"label_lower_bound": lower, "label_upper_bound": upper}
 
     def _predict_survival(
         self, X: pd.DataFrame, horizons_days: NDArray[np.float64]
@@ -361,14 +424,16 @@ reg_lambda
         p = np.clip(p, self.offset_floor, 1.0 - self.offset_floor)
         return np.asarray(np.log(-np.log1p(-p)), dtype=np.float64)
 
-    def _offset(self, X: pd.DataFrame) -> NDArray[np.float64] | None:
+    def _row_info(self, X: pd.DataFrame) -> dict[str, NDArray[np.float64]]:
         if self.offset_p_fail is None:
-            return None
-        return np.nan_to_num(self._log_cumhaz(X), nan=self.offset_fill_)
+            return {}
+        return {"base_margin": np.nan_to_num(self._log_cumhaz(X), nan=self.offset_fill_)}
 
-    def _objective(self, dtrain: xgb.DMatrix, y: SurvivalTarget) -> dict[str, Any]:
-        dtrain.set_label(y.cox_label())
-        return {"objective": "survival:cox", "eval_metric": "cox-nloglik"}
+    def _objective(
+        self, y: SurvivalTarget
+    ) -> tuple[dict[str, Any], dict[str, NDArray[np.float64]]]:
+        params = {"objective": "survival:cox", "eval_metric": "cox-nloglik"}
+        return params, {"label": y.cox_label()}
 
     def _after_fit(self, margin: NDArray[np.float64], y: SurvivalTarget) -> None:
         self.margin_center_ = float(np.mean(margin))

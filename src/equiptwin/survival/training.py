@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -26,6 +28,9 @@ from equiptwin.survival.calibrate import CalibratedEstimator
 from equiptwin.survival.gbm import XGBCox
 from equiptwin.survival.metrics import concordance, integrated_brier
 from equiptwin.survival.target import SurvivalTarget, landmark_target
+
+if TYPE_CHECKING:
+    from equiptwin.dist.engine import ComputeEngine
 
 TIME_COLUMN = "as_of"
 
@@ -294,6 +299,7 @@ def train_from_store(
     model_version: str | None,
     created_at: dt.datetime,
     progress: bool = False,
+    compute: ComputeEngine | None = None,
 ) -> Path:
     """Train the default model on everything in the store before ``data_end`` and save it.
 
@@ -311,6 +317,9 @@ def train_from_store(
         Aware time of training.
     progress : bool
         Progress bar while the twins run.
+    compute : ComputeEngine, optional
+        Builds the features and boosts the models (Dask: partitioned by system and
+        ``xgboost.dask``); in this process when omitted.
 
     Returns
     -------
@@ -321,14 +330,15 @@ def train_from_store(
     end = data_end or last + dt.timedelta(days=1)
     if end <= first:
         raise ValueError(f"`data_end` {end} is not after the first logged day {first}.")
-    features = store_features(engine, config, first, end, progress=progress)
+    features = store_features(engine, config, first, end, progress=progress, compute=compute)
     version = model_version or f"{config['site.name']}-{end.isoformat()}"
-    return train_and_save(
-        features,
-        read_lives(engine),
-        data_end=end,
-        horizons_days=config["forecast.horizons_days"],
-        models_dir=Path(str(config["models.dir"])),
-        model_version=version,
-        created_at=created_at,
-    )
+    with nullcontext() if compute is None else compute.boosting():
+        return train_and_save(
+            features,
+            read_lives(engine),
+            data_end=end,
+            horizons_days=config["forecast.horizons_days"],
+            models_dir=Path(str(config["models.dir"])),
+            model_version=version,
+            created_at=created_at,
+        )
