@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from equiptwin.ingest.parsers.base import BlockContext, ParsedBlock, reject_not_utf8
+from equiptwin.ingest.parsers.fixed_time import parse_naive
 from equiptwin.ingest.parsers.times import localize
 from equiptwin.store.archive import SCHEMAS
 
@@ -192,9 +193,9 @@ def _iso_utc(text: pa.Array) -> pa.Array:
 
 def _legacy_utc(text: pa.Array, system: pa.Array, known: pa.Array, ctx: BlockContext) -> pa.Array:
     """Legacy local times to UTC, per system zone, by the DST rule of :mod:`times`."""
-    naive = pd.to_datetime(
-        text.to_pandas(), format=ctx.mappings.events.legacy_timestamp_format, errors="coerce"
-    )
+    naive = parse_naive(text, ctx.mappings.events.legacy_timestamp_format)
+    if pc.all(known).as_py() and pc.count_distinct(system).as_py() == 1:  # one system's file
+        return pa.array(localize(naive, ctx.systems[str(system[0].as_py())]), _TS)
     frame = pd.DataFrame({"naive": naive, "system_id": system.to_pandas()})
     frame = frame[known.to_numpy(zero_copy_only=False)]
     out = pd.Series(pd.NaT, index=range(len(text)), dtype="datetime64[ms, UTC]")
