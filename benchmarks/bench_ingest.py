@@ -114,7 +114,11 @@ def run_ingest(fleet: Path, db: Path) -> tuple[float, float, dict[str, object]]:
 def storage_choice(db: Path, rows: int) -> dict[str, float]:
     """Write the same archived events as Parquet and as SQLite rows; rates and sizes."""
     engine = sa.create_engine(f"sqlite:///{db}")
-    events = open_archive(engine, "archive").read_events()
+    with engine.connect() as conn:  # the first system's events (sorted by system, time)
+        first = conn.execute(
+            sa.text("SELECT min(system_id) FROM archive_parts WHERE dataset = 'events'")
+        ).scalar_one()
+    events = open_archive(engine, "archive").read_events([first])
     table = pa.Table.from_pandas(events.head(rows), preserve_index=False)
     work = Path(tempfile.mkdtemp(prefix="bench_store_"))
     try:
