@@ -9,13 +9,13 @@ before them, so the same input is read again and written under the same names.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
@@ -47,19 +47,19 @@ def upsert(
     conn.execute(stmt, [{c: r[c] for c in columns} for r in rows])
 
 
-def _add_counts(conn: sa.Connection, counts: pd.DataFrame) -> None:
-    if counts.empty:
+def _add_counts(conn: sa.Connection, counts: list[dict[str, Any]]) -> None:
+    if not counts:
         return
     table = Base.metadata.tables[EventCountDaily.__tablename__]
     stmt = _insert(conn, table)
     stmt = stmt.on_conflict_do_update(
         index_elements=["system_id", "day", "code"], set_={"n": table.c.n + stmt.excluded.n}
     )
-    conn.execute(stmt, [{str(k): v for k, v in r.items()} for r in counts.to_dict("records")])
+    conn.execute(stmt, counts)
 
 
-def daily_counts(events: pa.Table) -> pd.DataFrame:
-    """Count events by system, UTC day and code."""
+def daily_counts(events: pa.Table) -> list[dict[str, Any]]:
+    """Count events by system, UTC day and code (rows of ``event_counts_daily``, sorted)."""
     day_ms = 86_400_000
     ms = pc.cast(events.column("ts"), pa.int64()).to_numpy()
     days = pa.array(np.floor_divide(ms, day_ms))
@@ -67,11 +67,20 @@ def daily_counts(events: pa.Table) -> pd.DataFrame:
         {"system_id": events.column("system_id"), "day": days, "code": events.column("code")}
     )
     counts = keyed.group_by(["system_id", "day", "code"]).aggregate([([], "count_all")])
-    frame = counts.to_pandas().rename(columns={"count_all": "n"})
-    frame["day"] = pd.to_datetime(frame["day"] * day_ms, unit="ms").dt.date
-    frame["code"] = frame["code"].astype(int)
-    frame["n"] = frame["n"].astype(int)
-    return pd.DataFrame(frame.sort_values(["system_id", "day", "code"]).reset_index(drop=True))
+    counts = counts.sort_by(
+        [("system_id", "ascending"), ("day", "ascending"), ("code", "ascending")]
+    )
+    epoch = dt.date(1970, 1, 1)
+    return [
+        {"system_id": system_id, "day": epoch + dt.timedelta(days=day), "code": code, "n": n}
+        for system_id, day, code, n in zip(
+            *(
+                counts.column(name).to_pylist()
+                for name in ("system_id", "day", "code", "count_all")
+            ),
+            strict=True,
+        )
+    ]
 
 
 @dataclass
@@ -115,7 +124,7 @@ def commit(
     batch_id = hashlib.sha256(batch.first_key.encode()).hexdigest()[:16]
     parts = []
     written: dict[str, int] = {}
-    counts = pd.DataFrame()
+    counts: list[dict[str, Any]] = []
     for dataset, tables in sorted(batch.tables.items()):
         table = pa.concat_tables(tables)
         parts += archive.write_parts(dataset, table, batch_id)

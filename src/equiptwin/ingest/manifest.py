@@ -85,17 +85,30 @@ def first_line_identity(source: SourceFile, limit: int = 4096) -> str:
     return hashlib.sha256(head[: end + 1] if end >= 0 else head[:limit]).hexdigest()
 
 
-def prefix_matches(source: SourceFile, n_bytes: int, expected: str) -> bool:
-    """Whether the file's first ``n_bytes`` (decompressed) hash to ``expected``."""
+def matching_prefixes(source: SourceFile, prefixes: Iterable[tuple[int, str]]) -> set[int]:
+    """Return which ``(n_bytes, sha256)`` prefixes the file starts with (by their position).
+
+    The file is read (decompressed) once, up to the longest prefix, whatever their number.
+    """
+    wanted: dict[int, list[tuple[int, str]]] = {}
+    for position, (n_bytes, expected) in enumerate(prefixes):
+        wanted.setdefault(n_bytes, []).append((position, expected))
+    ends = sorted(wanted)
+    matched: set[int] = set()
     hasher = hashlib.sha256()
-    left = n_bytes
-    for chunk in _content(source.path, source.compressed):
-        take = chunk[:left]
-        hasher.update(take)
-        left -= len(take)
-        if not left:
+    done = 0
+    for chunk in _content(source.path, source.compressed) if ends else ():
+        while ends and ends[0] <= done + len(chunk):
+            end = ends.pop(0)
+            at = hasher.copy()
+            at.update(chunk[: end - done])
+            digest = at.hexdigest()
+            matched.update(p for p, expected in wanted[end] if expected == digest)
+        if not ends:
             break
-    return not left and hasher.hexdigest() == expected
+        hasher.update(chunk)
+        done += len(chunk)
+    return matched
 
 
 def find_original(
@@ -103,16 +116,17 @@ def find_original(
 ) -> ManifestRow | None:
     """Return the row of a file this new file duplicates (same identity and prefix), if any.
 
-    ``candidates`` are the manifest rows with the same identity, in the order seen.
+    ``candidates`` are the manifest rows with the same identity, in the order seen; the
+    first whose consumed prefix the file starts with is returned.
     """
-    for row in candidates:
-        if (
-            row.identity == identity
-            and row.source == source.source
-            and row.path != source.rel
-            and row.duplicate_of is None
-            and row.offset > 0
-            and prefix_matches(source, row.offset, row.prefix_sha256)
-        ):
-            return row
-    return None
+    rows = [
+        row
+        for row in candidates
+        if row.identity == identity
+        and row.source == source.source
+        and row.path != source.rel
+        and row.duplicate_of is None
+        and row.offset > 0
+    ]
+    matched = matching_prefixes(source, [(row.offset, row.prefix_sha256) for row in rows])
+    return next((row for i, row in enumerate(rows) if i in matched), None)

@@ -57,6 +57,9 @@ from equiptwin.store.schema import IngestRun, System
 BYTES_PER_LINE = 128
 #: Files larger than this many blocks are streamed in the main process (bounded memory).
 WORKER_MAX_BLOCKS = 2
+#: Bytes (on disk) and number of files parsed ahead by the workers and not yet stored.
+WINDOW_BYTES = 16 << 20
+WINDOW_FILES = 512
 #: Test hook: ``parts:N`` or ``commit:N`` sends SIGKILL to this process after the parts
 #: of the N-th batch are written (before its transaction) or after its commit.
 KILL_AT_ENV = "EQUIPTWIN_TEST_KILL_AT"
@@ -405,15 +408,21 @@ def _parse_in_pool(
     pool = ProcessPoolExecutor(
         workers, multiprocessing.get_context("fork"), init_worker, (statics,)
     )
-    window: deque[tuple[int, Future[FileEnd]]] = deque()
-    upcoming = iter(tasks)
+    # Parsed files wait here until stored: at most WINDOW_BYTES (on disk) and
+    # WINDOW_FILES files, so the workers keep busy while a batch is committed.
+    window: deque[tuple[int, int, Future[FileEnd]]] = deque()
+    upcoming = deque((i, task, task.source.path.stat().st_size) for i, task in tasks)
+    waiting = 0
     try:
         while True:
-            while len(window) < 3 * workers and (nxt := next(upcoming, None)):
-                window.append((nxt[0], pool.submit(read_log_whole, nxt[1])))
+            while upcoming and waiting < WINDOW_BYTES and len(window) < WINDOW_FILES:
+                i, task, size = upcoming.popleft()
+                window.append((i, size, pool.submit(read_log_whole, task)))
+                waiting += size
             if not window:
                 return
-            index, future = window.popleft()
+            index, size, future = window.popleft()
+            waiting -= size
             yield index, future.result()
     finally:
         pool.shutdown(cancel_futures=True)

@@ -78,6 +78,15 @@ SCHEMAS: dict[str, pa.Schema] = {
     ),
 }
 
+#: Columns written with a dictionary: the repetitive ones. Free text (parameters, exam
+#: ids) and measurements are not, and statistics are kept for ``ts`` and ``system_id``
+#: only: together this halves the time to write a part (and makes it smaller).
+DICTIONARY: dict[str, list[str]] = {
+    "events": ["system_id", "severity", "subsystem", "code", "message"],
+    "exposures": ["system_id", "protocol", "focal_spot"],
+    "cryo": ["system_id", "compressor_on"],
+}
+
 
 @dataclass(frozen=True)
 class PartWrite:
@@ -147,7 +156,12 @@ class Archive:
             target.parent.mkdir(parents=True, exist_ok=True)
             tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
             pq.write_table(
-                table.slice(start, end - start), tmp, compression="zstd", compression_level=1
+                table.slice(start, end - start),
+                tmp,
+                compression="zstd",
+                compression_level=1,
+                use_dictionary=DICTIONARY[dataset],
+                write_statistics=["ts", "system_id"],
             )
             os.replace(tmp, target)
             written.append(PartWrite(rel, dataset, system_id, month, end - start))

@@ -153,6 +153,17 @@ def read_csv_rows(text: str, mapping: CsvMapping, ctx: BlockContext) -> tuple[pd
     return frame, n_lines
 
 
+def line_array(data: bytes) -> pa.Array:
+    """Cut ``data`` (ending with a newline) into a binary array of lines, zero-copy."""
+    ends = np.flatnonzero(np.frombuffer(data, np.uint8) == 10)
+    offsets = np.empty(len(ends) + 1, np.int64)
+    offsets[0] = 0
+    offsets[1:] = ends + 1
+    return pa.LargeBinaryArray.from_buffers(
+        pa.large_binary(), len(ends), [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+    )
+
+
 def raw_row(frame: pd.DataFrame, index: int, delimiter: str = ",") -> str:
     """Rebuild the raw text of a row from the columns that were read (no personal columns)."""
     cells = [str(frame.at[index, c]) for c in frame.columns if not str(c).startswith("_")]

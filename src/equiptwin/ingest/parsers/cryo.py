@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import math
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from equiptwin.ingest.parsers.base import BlockContext, ParsedBlock, decode_text, zones_of
 from equiptwin.ingest.parsers.times import to_utc
@@ -21,6 +23,7 @@ _NUMBERS = (
     "water_flow_lpm",
     "grad_coil_temp_c",
 )
+_TS = pa.timestamp("ms", tz="UTC")
 
 
 def _check(record: object, fields: dict[str, str]) -> tuple[dict[str, object], str, str]:
@@ -42,6 +45,33 @@ def _check(record: object, fields: dict[str, str]) -> tuple[dict[str, object], s
             return {}, ours, "must be a number or null"
         out[ours] = value
     return out, "", ""
+
+
+def _readings(records: list[dict[str, object]], name: str, missing: set[str]) -> list[object]:
+    """One sensor's readings: a dropout is NaN, or null when the block has no reading at all."""
+    if name in missing:
+        return [None] * len(records)
+    return [math.nan if (v := r[name]) is None else float(v) for r in records]  # type: ignore[arg-type]
+
+
+def _timestamps(records: list[dict[str, object]], ctx: BlockContext) -> pa.Array:
+    """``ts`` in UTC, null where it is not a timestamp.
+
+    Arrow's ISO-8601 cast when it takes every value (they all carry an offset), else
+    :func:`times.to_utc` value by value.
+    """
+    text = pa.array([r["ts"] for r in records], pa.string())
+    try:
+        return pc.cast(text, _TS)
+    except pa.ArrowInvalid:
+        pass
+    frame = pd.DataFrame({"system_id": [r["system_id"] for r in records]}, dtype="str")
+    ts = to_utc(
+        pd.Series(text.to_pylist(), dtype="str"),
+        "ISO8601",
+        zones_of(frame, ctx.mappings.cryo.timezone, ctx.systems),
+    )
+    return pa.array(ts, _TS)
 
 
 def parse_cryo(data: bytes, ctx: BlockContext) -> ParsedBlock:
@@ -93,13 +123,9 @@ def parse_cryo(data: bytes, ctx: BlockContext) -> ParsedBlock:
             continue
         records.append(record)
         numbers.append(number)
-    frame = pd.DataFrame(records, columns=list(fields))
-    ts = to_utc(
-        frame["ts"].astype("str"),
-        "ISO8601",
-        zones_of(frame, ctx.mappings.cryo.timezone, ctx.systems),
-    )
-    for index in frame.index[ts.isna().to_numpy(dtype=bool)]:
+    missing = {n for n in _NUMBERS if all(r[n] is None for r in records)}
+    ts = _timestamps(records, ctx)
+    for index in np.flatnonzero(pc.is_null(ts).to_numpy(zero_copy_only=False)).tolist():
         ctx.reject(
             numbers[index],
             "ts",
@@ -107,14 +133,15 @@ def parse_cryo(data: bytes, ctx: BlockContext) -> ParsedBlock:
             "`ts` must be an ISO-8601 timestamp",
             json.dumps(records[index]),
         )
-    good = ts.notna().to_numpy(dtype=bool)
-    frame, ts = frame[good], ts[good]
-    columns: dict[str, object] = {
-        "ts": pa.array(ts, pa.timestamp("ms", tz="UTC")),
-        "system_id": pa.array(frame["system_id"].tolist(), pa.string()),
-        "compressor_on": pa.array(frame["compressor_on"].tolist(), pa.bool_()),
+    if ts.null_count:
+        records = [r for r, good in zip(records, pc.is_valid(ts).to_pylist(), strict=True) if good]
+        ts = ts.drop_null()
+    columns: dict[str, pa.Array] = {
+        "ts": ts,
+        "system_id": pa.array([r["system_id"] for r in records], pa.string()),
+        "compressor_on": pa.array([r["compressor_on"] for r in records], pa.bool_()),
     }
     for name in _NUMBERS:
-        columns[name] = pa.array(frame[name].tolist(), pa.float64())
+        columns[name] = pa.array(_readings(records, name, missing), pa.float64())
     table = pa.table(columns).select(SCHEMAS["cryo"].names)
     return ParsedBlock(table=table, lines=len(lines), duplicates=duplicates)

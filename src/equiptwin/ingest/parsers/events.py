@@ -14,7 +14,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from equiptwin.ingest.parsers.base import BlockContext, ParsedBlock, reject_not_utf8
+from equiptwin.ingest.parsers.base import BlockContext, ParsedBlock, line_array, reject_not_utf8
+from equiptwin.ingest.parsers.fixed_time import parse_naive
 from equiptwin.ingest.parsers.times import localize
 from equiptwin.store.archive import SCHEMAS
 
@@ -25,20 +26,9 @@ _SEVERITIES = pa.array(["I", "W", "E", "F"], _STR)
 _TS = pa.timestamp("ms", tz="UTC")
 
 
-def _lines(data: bytes) -> pa.Array:
-    """Cut ``data`` (ending with a newline) into a binary array of lines, zero-copy."""
-    ends = np.flatnonzero(np.frombuffer(data, np.uint8) == 10)
-    offsets = np.empty(len(ends) + 1, np.int64)
-    offsets[0] = 0
-    offsets[1:] = ends + 1
-    return pa.LargeBinaryArray.from_buffers(
-        pa.large_binary(), len(ends), [None, pa.py_buffer(offsets), pa.py_buffer(data)]
-    )
-
-
 def _decode(data: bytes, ctx: BlockContext) -> tuple[pa.Array, np.ndarray]:
     """Return the block's lines as strings and their 0-based numbers; quarantine non-UTF-8."""
-    binary = _lines(data)
+    binary = line_array(data)
     numbers = np.arange(len(binary))
     try:
         data.decode("utf-8")
@@ -192,9 +182,9 @@ def _iso_utc(text: pa.Array) -> pa.Array:
 
 def _legacy_utc(text: pa.Array, system: pa.Array, known: pa.Array, ctx: BlockContext) -> pa.Array:
     """Legacy local times to UTC, per system zone, by the DST rule of :mod:`times`."""
-    naive = pd.to_datetime(
-        text.to_pandas(), format=ctx.mappings.events.legacy_timestamp_format, errors="coerce"
-    )
+    naive = parse_naive(text, ctx.mappings.events.legacy_timestamp_format)
+    if pc.all(known).as_py() and pc.count_distinct(system).as_py() == 1:  # one system's file
+        return pa.array(localize(naive, ctx.systems[str(system[0].as_py())]), _TS)
     frame = pd.DataFrame({"naive": naive, "system_id": system.to_pandas()})
     frame = frame[known.to_numpy(zero_copy_only=False)]
     out = pd.Series(pd.NaT, index=range(len(text)), dtype="datetime64[ms, UTC]")

@@ -37,7 +37,7 @@ def localize(naive: pd.Series, zone: str) -> pd.Series:
     pandas.Series
         Aware UTC timestamps, same index.
     """
-    values = pd.to_datetime(naive)
+    values = naive if pd.api.types.is_datetime64_dtype(naive) else pd.to_datetime(naive)
     previous_max = values.cummax().shift(1)
     first_occurrence = ~(values < previous_max).to_numpy(dtype=bool)
     local = values.dt.tz_localize(zone, ambiguous=first_occurrence, nonexistent=_GAP)
