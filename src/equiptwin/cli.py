@@ -450,8 +450,8 @@ Examples:
     "--at",
     "at",
     type=click.DateTime(formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d"]),
-    help="With --once: run as if the clock read this time (replays a day; a date means "
-    "06:00 UTC that day).",
+    help="With --once: the jobs' logical time, as if the clock read it (replays a day; a "
+    "date means 06:00 UTC that day). The job history still records real times.",
 )
 @pass_ctx
 @_one_line_errors
@@ -466,7 +466,7 @@ def serve(ctx: _Context, data_dir: Path, out: Path, once: bool, at: dt.datetime 
     """
     import logging
 
-    from equiptwin.clock import fixed_clock, utc_now
+    from equiptwin.clock import utc_now
     from equiptwin.cycle import with_outputs_dir
     from equiptwin.scheduler.jobs import JobEnv
     from equiptwin.scheduler.lock import new_holder_id
@@ -482,11 +482,11 @@ def serve(ctx: _Context, data_dir: Path, out: Path, once: bool, at: dt.datetime 
         with_outputs_dir(ctx.config, out),
         data_dir,
         out,
-        fixed_clock(when) if when else utc_now,
+        utc_now,
     )
     holder = new_holder_id()
     if once:
-        outcomes = serve_once(env, holder, env.clock())
+        outcomes = serve_once(env, holder, when or utc_now())
         for outcome in outcomes:
             click.echo(outcome.line())
         if any(o.status == "failed" for o in outcomes):
