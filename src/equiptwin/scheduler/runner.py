@@ -210,7 +210,9 @@ def declare_jobs(scheduler: BackgroundScheduler, env: JobEnv, jobs: Mapping[str,
             scheduler.remove_job(stored.id)
 
 
-def serve_forever(env: JobEnv, holder: str, stop: threading.Event) -> None:
+def serve_forever(
+    env: JobEnv, holder: str, stop: threading.Event, ready: threading.Event | None = None
+) -> None:
     """Run the jobs on their triggers until ``stop`` is set; hold the lease meanwhile.
 
     Parameters
@@ -222,6 +224,8 @@ def serve_forever(env: JobEnv, holder: str, stop: threading.Event) -> None:
     stop : threading.Event
         Set it (:func:`stop_on_signals` does on SIGINT/SIGTERM) to stop: running jobs
         finish, then the lease is released.
+    ready : threading.Event, optional
+        Set once the jobs are declared and the scheduler runs.
 
     Raises
     ------
@@ -242,6 +246,8 @@ def serve_forever(env: JobEnv, holder: str, stop: threading.Event) -> None:
         try:
             declare_jobs(scheduler, env, JOBS)
             scheduler.resume()
+            if ready is not None:
+                ready.set()
             for job in scheduler.get_jobs():
                 log.info("job %s: %s, next run %s", job.id, job.trigger, job.next_run_time)
             while not stop.wait(lease_s / 3):
