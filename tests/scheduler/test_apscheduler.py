@@ -95,7 +95,7 @@ def test_job_defaults_come_from_the_settings(light_env: JobEnv) -> None:
         light_env.config, serve__coalesce=False, serve__max_instances=2, serve__misfire_grace_s=60
     )
     scheduler = build_scheduler(dataclasses.replace(light_env, config=config))
-    assert scheduler._job_defaults == {  # noqa: SLF001 - APScheduler has no public getter
+    assert scheduler._job_defaults == {  # APScheduler has no public getter
         "coalesce": False,
         "max_instances": 2,
         "misfire_grace_time": 60,
