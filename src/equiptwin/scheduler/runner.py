@@ -251,7 +251,12 @@ def serve_forever(
             for job in scheduler.get_jobs():
                 log.info("job %s: %s, next run %s", job.id, job.trigger, job.next_run_time)
             while not stop.wait(lease_s / 3):
-                if not renew(env.engine, holder, env.clock(), lease_s):
+                try:
+                    renewed = renew(env.engine, holder, env.clock(), lease_s)
+                except sa.exc.OperationalError as exc:  # a busy SQLite file: next round
+                    log.warning("could not renew the scheduler lease now: %s", exc.orig)
+                    continue
+                if not renewed:
                     raise SchedulerLockedError(
                         f"the scheduler lease of {store} was taken over (holder {holder} did "
                         "not renew it in time); stopping."
