@@ -119,8 +119,14 @@ class Job:
         return f"{year}-W{week:02d}"
 
 
+SLOT_EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+"""Polling jobs fire on whole slots counted from here (at :00, :15, :30, :45 for 15 min)."""
+
+
 def _every(setting: str) -> TriggerFactory:
-    return lambda config, tz: IntervalTrigger(minutes=int(config[setting]), timezone=tz)
+    return lambda config, tz: IntervalTrigger(
+        minutes=int(config[setting]), start_date=SLOT_EPOCH, timezone=tz
+    )
 
 
 def _daily_at(setting: str) -> TriggerFactory:
