@@ -427,11 +427,10 @@ def report(ctx: _Context, as_of: dt.datetime | None, out: Path | None, email: bo
         click.echo(f"mailed to {', '.join(ctx.config['report.recipients'])}")
 
     epilog="""\b
-Examples:
-  equiptwin --db sqlite:///fleet/equiptwin.sqlite --pipeline pipelines/site.toml \\
-      serve /data/fleet-exports --out /srv/equiptwin/out
-  equiptwin --pipeline pipelines/sample.toml serve sample_logs --out out/serve --once \\
-      --at 2026-10-01T06:00:00+00:00"""
+Example: equiptwin --db sqlite:///fleet/equiptwin.sqlite --pipeline pipelines/site.toml \\
+    serve /data/fleet-exports --out /srv/equiptwin/out
+Example: equiptwin --pipeline pipelines/sample.toml serve sample_logs --out out/serve \\
+    --once --at 2026-10-01T06:00:00+00:00"""
 )
 @click.argument("data_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option(
