@@ -8,21 +8,20 @@ import pytest
 
 from equiptwin.config import defaults
 from equiptwin.cycle import run_daily_cycle, with_outputs_dir
+from equiptwin.outputs.report import reports_dir
 
 
 @pytest.mark.parametrize(
-    ("sinks_dir", "expected"),
-    [("tickets", "out/tickets"), ("/srv/drop", "/srv/drop")],
+    ("report_dir", "expected"),
+    [("reports", "out/reports"), ("/srv/reports", "/srv/reports")],
     ids=["relative-inside-out", "absolute-kept"],
 )
-def test_outputs_and_the_ticket_drop_folder_go_inside_out(sinks_dir: str, expected: str) -> None:
-    config = dataclasses.replace(
-        defaults(), values={**defaults().values, "sinks.file.dir": sinks_dir}
-    )
+def test_outputs_go_inside_out(report_dir: str, expected: str) -> None:
+    config = dataclasses.replace(defaults(), values={**defaults().values, "report.dir": report_dir})
     moved = with_outputs_dir(config, Path("out"))
     assert moved["outputs.dir"] == "out"
-    assert Path(moved["sinks.file.dir"]) == Path(expected)
-    assert config["sinks.file.dir"] == sinks_dir  # the original is unchanged
+    assert reports_dir(moved) == Path(expected)
+    assert config["outputs.dir"] == defaults()["outputs.dir"]  # the original is unchanged
 
 
 def test_the_planning_time_must_be_aware(tmp_path: Path) -> None:

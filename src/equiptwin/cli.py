@@ -426,6 +426,8 @@ def report(ctx: _Context, as_of: dt.datetime | None, out: Path | None, email: bo
         send_report(path, ctx.config, day)
         click.echo(f"mailed to {', '.join(ctx.config['report.recipients'])}")
 
+
+@cli.command(
     epilog="""\b
 Example: equiptwin --db sqlite:///fleet/equiptwin.sqlite --pipeline pipelines/site.toml \\
     serve /data/fleet-exports --out /srv/equiptwin/out
@@ -437,7 +439,7 @@ Example: equiptwin --pipeline pipelines/sample.toml serve sample_logs --out out/
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
     required=True,
-    help="Folder for exports, reports/ and the tickets/ drop folder.",
+    help="Folder for exports, reports/ and the tickets/ drop folder (`outputs.dir`).",
 )
 @click.option(
     "--once",

@@ -611,6 +611,12 @@ SETTINGS: tuple[Setting, ...] = (
         _hhmm,
     ),
     Setting(
+        "jobs.report.email",
+        bool,
+        False,
+        "The daily report job also e-mails the report to `report.recipients`.",
+    ),
+    Setting(
         "jobs.retrain.weekday",
         int,
         7,

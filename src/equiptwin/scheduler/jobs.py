@@ -28,7 +28,7 @@ from equiptwin.clock import Clock
 from equiptwin.config import PipelineConfig
 from equiptwin.cycle import run_daily_cycle
 from equiptwin.ingest.run import ingest
-from equiptwin.outputs.report import send_report, write_report
+from equiptwin.outputs.report import reports_dir, send_report, write_report
 from equiptwin.planning.outbox import deliver
 from equiptwin.scheduler.retrain import retrain_if_due
 
@@ -169,11 +169,13 @@ def deliver_job(env: JobEnv, at: dt.datetime) -> str:
 
 
 def report_job(env: JobEnv, at: dt.datetime) -> str:
-    """Write the local day's HTML report into ``reports/`` and send it."""
+    """Write the local day's HTML report into ``report.dir``; e-mail it if ``jobs.report.email``."""
     day = env.local_day(at)
-    path = write_report(env.engine, env.config, day, env.out_dir / "reports", at)
+    path = write_report(env.engine, env.config, day, reports_dir(env.config), at)
+    if not env.config["jobs.report.email"]:
+        return f"report {path}"
     send_report(path, env.config, day)
-    return f"report {path}"
+    return f"report {path}, mailed to {', '.join(env.config['report.recipients'])}"
 
 
 def retrain_job(env: JobEnv, at: dt.datetime) -> str:
