@@ -475,6 +475,94 @@ def report(ctx: _Context, as_of: dt.datetime | None, out: Path | None, email: bo
 
 
 @cli.command(
+    epilog="""\b
+Example: equiptwin --db sqlite:///fleet/equiptwin.sqlite --pipeline pipelines/site.toml \\
+    serve /data/fleet-exports --out /srv/equiptwin/out
+Example: equiptwin --pipeline pipelines/sample.toml serve sample_logs --out out/serve \\
+    --once --at 2026-10-01T06:00:00+00:00"""
+)
+@click.argument("data_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder for exports, reports/ and the tickets/ drop folder (`outputs.dir`).",
+)
+@click.option(
+    "--once",
+    is_flag=True,
+    help="Run every job once (ingest, daily cycle, delivery, report, retraining if due) "
+    "and exit; status 1 when a job failed.",
+)
+@click.option(
+    "--at",
+    "at",
+    type=click.DateTime(formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d"]),
+    help="With --once: the jobs' logical time, as if the clock read it (replays a day; a "
+    "date means 06:00 UTC that day). The job history still records real times.",
+)
+@pass_ctx
+@_one_line_errors
+def serve(ctx: _Context, data_dir: Path, out: Path, once: bool, at: dt.datetime | None) -> None:
+    """Run the jobs unattended: poll DATA_DIR, forecast, plan, deliver, report, retrain.
+
+    Jobs run at the times in `serve.*` and `jobs.*` (local times in `serve.timezone`);
+    each job runs once per day (retraining once per week), whatever restarts or
+    daylight-saving changes happen, and every run is recorded in the table `job_runs`
+    (`equiptwin runs` shows it). One `serve` per database: a second one exits at once
+    naming the first. SIGINT or SIGTERM stops it after the running job.
+    """
+    import logging
+
+    from equiptwin.clock import utc_now
+    from equiptwin.cycle import with_outputs_dir
+    from equiptwin.scheduler.jobs import JobEnv
+    from equiptwin.scheduler.lock import new_holder_id
+    from equiptwin.scheduler.runner import serve_forever, serve_once, stop_on_signals
+
+    if at is not None and not once:
+        raise click.UsageError("--at replays one moment, so it needs --once.")
+    when = None
+    if at is not None:
+        when = at if at.tzinfo else dt.datetime.combine(at.date(), dt.time(6), dt.UTC)
+    env = JobEnv(
+        store_db.open_store(ctx.db),
+        with_outputs_dir(ctx.config, out),
+        data_dir,
+        out,
+        utc_now,
+    )
+    holder = new_holder_id()
+    if once:
+        outcomes = serve_once(env, holder, when or utc_now())
+        for outcome in outcomes:
+            click.echo(outcome.line())
+        if any(o.status == "failed" for o in outcomes):
+            raise click.exceptions.Exit(1)
+        return
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    click.echo(f"serving {data_dir} -> {out} as {holder}; stop with Ctrl-C or SIGTERM", err=True)
+    serve_forever(env, holder, stop_on_signals())
+
+
+@cli.command(epilog="Example: equiptwin --db sqlite:///fleet/equiptwin.sqlite runs --limit 20")
+@click.option("--limit", type=int, default=30, show_default=True, help="Newest runs to show.")
+@pass_ctx
+@_one_line_errors
+def runs(ctx: _Context, limit: int) -> None:
+    """Show the scheduler's job history: period, attempt, status, duration, summary or error."""
+    from equiptwin.scheduler.ledger import history
+
+    for run in history(store_db.open_store(ctx.db), limit=limit):
+        took = "" if run.duration_s is None else f"{run.duration_s:.1f} s"
+        what = run.error.splitlines()[0] if run.error else run.summary or ""
+        click.echo(
+            f"{run.started_at:%Y-%m-%d %H:%M:%S} {run.job:<8} {run.run_key:<18} "
+            f"#{run.attempt} {run.status:<9} {took:>9}  {what}"
+        )
+
+
+@cli.command(
     epilog="Example: equiptwin --pipeline pipelines/sample.toml evaluate out/worlds/seed-* "
     "--out out/operations   (worlds from `equiptwin simulate out/worlds/seed-7 --systems 8 "
     "--days 515 --seed 7 --volume reduced --wear-scale 8`; each world's backtest is made "

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from equiptwin.errors import ConfigError
 
@@ -62,6 +63,19 @@ def _port(value: Any) -> str | None:
 def _addresses(value: Any) -> str | None:
     ok = value and all(isinstance(a, str) and "@" in a for a in value)
     return None if ok else "must be a non-empty list of e-mail addresses"
+
+
+def _timezone(value: Any) -> str | None:
+    try:
+        ZoneInfo(value)
+    except (ValueError, ZoneInfoNotFoundError):
+        return "must be an IANA time zone such as 'Europe/Amsterdam'"
+    return None
+
+
+def _retrain_metric(value: Any) -> str | None:
+    known = ("concordance", "integrated_brier", "td_auc_mean", "calibration_error")
+    return None if value in known else f"must be one of {known}"
 
 
 def _sink_names(value: Any) -> str | None:
@@ -537,6 +551,117 @@ SETTINGS: tuple[Setting, ...] = (
         "Processes that run component lives' twins in parallel (1 runs them in the main "
         "process); the features are the same whatever the number.",
         _positive,
+    ),
+    Setting(
+        "serve.timezone",
+        str,
+        "UTC",
+        "IANA time zone of the site's day: daily jobs run at its local times and a job's "
+        "logical day is the local date.",
+        _timezone,
+    ),
+    Setting(
+        "serve.lease_s",
+        float,
+        120.0,
+        "Seconds the scheduler lease of a store lasts without renewal (renewed every third "
+        "of it); a second `serve` may take over only after it expired.",
+        _positive,
+    ),
+    Setting(
+        "serve.misfire_grace_s",
+        int,
+        21600,
+        "A job whose time passed while `serve` was stopped or busy still runs if at most "
+        "this many seconds late (APScheduler `misfire_grace_time`).",
+        _positive,
+    ),
+    Setting(
+        "serve.coalesce",
+        bool,
+        True,
+        "Runs of one job missed in a row are run once, not once each (APScheduler `coalesce`).",
+    ),
+    Setting(
+        "serve.max_instances",
+        int,
+        1,
+        "Runs of one job allowed at the same time (APScheduler `max_instances`).",
+        _positive,
+    ),
+    Setting(
+        "jobs.ingest.every_min",
+        int,
+        15,
+        "Minutes between polls of the fleet data folder by the ingest job.",
+        _positive,
+    ),
+    Setting(
+        "jobs.deliver.every_min",
+        int,
+        5,
+        "Minutes between outbox deliveries of ticket revisions to the sinks.",
+        _positive,
+    ),
+    Setting(
+        "jobs.daily.at",
+        str,
+        "05:00",
+        "Local time (HH:MM, `serve.timezone`) of the daily cycle: forecast, tickets, "
+        "schedule changes and exports for that day.",
+        _hhmm,
+    ),
+    Setting(
+        "jobs.report.at",
+        str,
+        "06:30",
+        "Local time (HH:MM, `serve.timezone`) of the daily report.",
+        _hhmm,
+    ),
+    Setting(
+        "jobs.report.email",
+        bool,
+        False,
+        "The daily report job also e-mails the report to `report.recipients`.",
+    ),
+    Setting(
+        "jobs.retrain.weekday",
+        int,
+        7,
+        "ISO weekday of the weekly retraining (1 = Monday .. 7 = Sunday).",
+        lambda d: None if 1 <= d <= 7 else "must be an ISO weekday (1 = Monday .. 7 = Sunday)",
+    ),
+    Setting(
+        "jobs.retrain.at",
+        str,
+        "02:00",
+        "Local time (HH:MM, `serve.timezone`) of the weekly retraining.",
+        _hhmm,
+    ),
+    Setting(
+        "jobs.retrain.every_days",
+        int,
+        7,
+        "A challenger is trained only when the champion's training data ends at least this "
+        "many days before the day.",
+        _positive,
+    ),
+    Setting(
+        "jobs.retrain.holdout_days",
+        int,
+        28,
+        "Most recent days held out: the challenger learns from the days before them, and "
+        "champion and challenger are scored on them.",
+        _positive,
+    ),
+    Setting(
+        "jobs.retrain.metric",
+        str,
+        "concordance",
+        "Held-out score that decides promotion (the challenger must be no worse): "
+        "`concordance`, `td_auc_mean` (higher is better), `integrated_brier` or "
+        "`calibration_error` (lower is better).",
+        _retrain_metric,
     ),
     Setting("models.dir", str, "models", "Model registry folder (one folder per version)."),
     Setting(

@@ -9,7 +9,6 @@ appears here once the issue that builds it has landed; nothing is faked.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,17 +16,13 @@ from typing import TYPE_CHECKING
 
 from equiptwin.clock import Clock
 from equiptwin.config import PipelineConfig
-from equiptwin.features.exam_heat import exam_heat_kj
+from equiptwin.cycle import run_daily_cycle, with_outputs_dir
 from equiptwin.features.frame import data_range
-from equiptwin.features.whatif import twin_days_gained
-from equiptwin.forecasting import run_forecast, write_forecasts_csv
 from equiptwin.ingest.run import ingest
-from equiptwin.outputs.exports import export_plan
 from equiptwin.outputs.report import reports_dir, write_report
 from equiptwin.planning.outbox import deliver
-from equiptwin.planning.plan import plan_day
 from equiptwin.store import db as store_db
-from equiptwin.store.archive import archive_root, open_archive
+from equiptwin.store.archive import archive_root
 
 if TYPE_CHECKING:
     from equiptwin.dist.engine import ComputeEngine
@@ -79,49 +74,12 @@ def run_demo(
     )
 
     as_of = data_range(engine)[1] + dt.timedelta(days=1)
-    run = run_forecast(engine, config, as_of, compute=compute)
-    yield (
-        "forecast",
-        f"{len(run.forecasts)} component lives on {as_of} with model {run.model_version}",
-    )
-    config = dataclasses.replace(config, values={**config.values, "outputs.dir": str(out_dir)})
+    config = with_outputs_dir(config, out_dir)
     morning = dt.datetime.combine(as_of, dt.time(6), dt.UTC)
-    plan = plan_day(
-        engine,
-        run.forecasts,
-        as_of,
-        config,
-        morning,
-        exam_heat_kj=exam_heat_kj(
-            engine, open_archive(engine, str(config["store.archive_dir"])), as_of
-        ),
-        days_gained=twin_days_gained(engine, config, as_of),
-    )
-    opened = sum(1 for change in plan.tickets if change.kind != "closed")
-    yield (
-        "plan",
-        f"{opened} ticket revisions, {len(plan.slots)} maintenance slots, "
-        f"{len(plan.moves)} exams moved (plan {plan.plan_version})",
-    )
-    for shift in plan.load_shifts:
-        if not shift.moves:
-            yield "load shift", f"none off {shift.system_id}: no high-heat exam before its slot"
-            continue
-        gained = (
-            "not measurable within the twin's horizon"
-            if shift.days_gained is None
-            else f"{shift.days_gained:+.0f} days"
-        )
-        share = shift.heat_moved_kj / shift.heat_booked_kj
-        yield (
-            "load shift",
-            f"{len(shift.moves)} high-heat exams off {shift.system_id} until "
-            f"{shift.until:%Y-%m-%d}: {share:.0%} of its booked heat; twin's median life {gained}",
-        )
+    cycle = run_daily_cycle(engine, config, as_of, out_dir, morning, compute=compute)
+    yield from cycle.stages()
     report = deliver(engine, config, morning)
     yield "deliver", f"{report.delivered} ticket messages to {', '.join(config['sinks.enabled'])}"
-    files = export_plan(engine, plan, run.forecasts, out_dir, config, morning)
-    files["forecasts"] = write_forecasts_csv(engine, run.forecasts, out_dir / "forecasts.csv")
-    for name, path in sorted(files.items()):
+    for name, path in sorted(cycle.files.items()):
         yield "export", f"{name}: {path}"
     yield "report", str(write_report(engine, config, as_of, reports_dir(config), morning))

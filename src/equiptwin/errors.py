@@ -53,3 +53,7 @@ class UnknownSystemError(EquiptwinError, KeyError):
 
 class ModelCompatibilityError(EquiptwinError, ValueError):
     """A stored model cannot be used with this version of equiptwin or these features."""
+
+
+class SchedulerLockedError(EquiptwinError, RuntimeError):
+    """Another ``equiptwin serve`` holds the scheduler lease of this store."""

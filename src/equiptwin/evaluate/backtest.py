@@ -124,13 +124,20 @@ def _with_groups(data: LandmarkData) -> pd.DataFrame:
     return X
 
 
-def _predict(
+def forecast_rows(
     name: str,
     model: SurvivalEstimator,
     test: LandmarkData,
     horizons: Sequence[int],
     coverage: float,
 ) -> pd.DataFrame:
+    """Forecast the landmark rows ``test`` with a fitted ``model`` named ``name``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows of :attr:`BacktestResult.forecasts` (without ``alert``), for :func:`score`.
+    """
     X = _with_groups(test)
     grid = np.arange(1.0, float(max(horizons)) + 1.0)
     curves = model.predict_survival(X, grid)
@@ -198,7 +205,7 @@ def replay(
             continue
         for name in models:
             model = MODELS[name](horizons_days, columns).fit(_with_groups(train), train.y)
-            parts.append(_predict(name, model, test, horizons_days, window_coverage))
+            parts.append(forecast_rows(name, model, test, horizons_days, window_coverage))
     return pd.concat(parts, ignore_index=True)
 
 

@@ -21,8 +21,10 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
+    Unicode,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -176,17 +178,57 @@ class QuarantineEntry(Base):
 
 
 class JobRun(Base):
-    """One run of a scheduled job: the run ledger that makes jobs idempotent."""
+    """One attempt of a scheduled job: the run ledger and the job history.
+
+    ``run_key`` is the job's logical period in the site's time zone (the local day
+    ``2026-10-01``, the ISO week ``2026-W40`` or a polling slot ``2026-10-01T06:15``);
+    a period is done once one of its attempts ``succeeded``, so a restart or a repeated
+    hour on a daylight-saving day never does it twice. A failed period is tried again
+    as the next ``attempt``.
+    """
 
     __tablename__ = "job_runs"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     job: Mapped[str] = mapped_column(String(64))
     run_key: Mapped[str] = mapped_column(String(64))
+    attempt: Mapped[int] = mapped_column(Integer)
+    holder: Mapped[str] = mapped_column(String(160))
     started_at: Mapped[dt.datetime]
     finished_at: Mapped[dt.datetime | None]
     status: Mapped[str] = mapped_column(String(16))
     error: Mapped[str | None] = mapped_column(Text)
-    __table_args__ = (UniqueConstraint("job", "run_key", name="uq_job_runs_job_run_key"),)
+    summary: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (
+        UniqueConstraint("job", "run_key", "attempt", name="uq_job_runs_job_key_attempt"),
+        Index("ix_job_runs_started_at", "started_at"),
+    )
+
+
+class SchedulerLock(Base):
+    """The lease that lets one ``equiptwin serve`` at a time run jobs on this store.
+
+    The holder renews ``expires_at`` while it runs and deletes the row when it stops; a
+    lease whose ``expires_at`` has passed (its holder died) may be taken over.
+    """
+
+    __tablename__ = "scheduler_lock"
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(160))
+    acquired_at: Mapped[dt.datetime]
+    heartbeat_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime]
+
+
+class SchedulerJob(Base):
+    """APScheduler's job store table (``SQLAlchemyJobStore``), owned by the migrations.
+
+    Its columns are APScheduler 3's own, so the job store finds the table in place.
+    """
+
+    __tablename__ = "apscheduler_jobs"
+    id: Mapped[str] = mapped_column(Unicode(191), primary_key=True)
+    next_run_time: Mapped[float | None] = mapped_column(Float(25), index=True)
+    job_state: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class Forecast(Base):
