@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from equiptwin.clock import fixed_clock
 from equiptwin.config import PipelineConfig, defaults
-from equiptwin.evaluate.backtest import EQUIPTWIN, run_backtest
+from equiptwin.evaluate.backtest import EQUIPTWIN, MODELS, run_backtest
 from equiptwin.evaluate.truth import read_truth_lives
 from equiptwin.features.frame import data_range, read_lives, store_features
 from equiptwin.forecast import FailureForecast
@@ -132,7 +132,7 @@ def test_backtest_scores_every_model(
         truth_lives=read_truth_lives(fleet / "_truth" / "lives.csv"),
     )
     assert EQUIPTWIN in set(result.scores["model"])
-    assert len(result.scores) == 6
+    assert set(result.scores["model"]) == set(MODELS)
     for name in ("forecasts.csv", "scores.csv", "alerts.csv", "evaluation.json"):
         assert (tmp_path / name).is_file()
     replayed = pd.read_csv(tmp_path / "forecasts.csv")
