@@ -18,6 +18,7 @@ from equiptwin.config import PipelineConfig, defaults
 from equiptwin.evaluate.backtest import EQUIPTWIN, MODELS, run_backtest
 from equiptwin.evaluate.truth import read_truth_lives
 from equiptwin.features.frame import data_range, read_lives, store_features
+from equiptwin.features.whatif import twin_days_gained
 from equiptwin.forecast import FailureForecast
 from equiptwin.forecasting import FORECAST_CSV_COLUMNS, run_forecast, write_forecasts_csv
 from equiptwin.ingest.run import ingest
@@ -137,3 +138,34 @@ def test_backtest_scores_every_model(
         assert (tmp_path / name).is_file()
     replayed = pd.read_csv(tmp_path / "forecasts.csv")
     assert (pd.to_datetime(replayed["as_of"]) >= pd.Timestamp(first + dt.timedelta(days=120))).all()
+
+
+def test_twin_days_gained_from_the_store(engine: sa.Engine, config: PipelineConfig) -> None:
+    """The load-shift estimator replays a stored tube: no load off gains 0, more never less."""
+    as_of = data_range(engine)[1] + dt.timedelta(days=1)
+    estimate = twin_days_gained(engine, config, as_of)
+    lives = read_lives(engine)
+    tubes = lives[(lives["component"] == "xray_tube") & lives["ended_on"].isna()]
+    assert len(tubes)
+    for row in tubes.itertuples():
+        forecast = FailureForecast(
+            as_of=as_of,
+            system_id=str(row.system_id),
+            component="xray_tube",
+            life_id=str(row.life_id),
+            horizons_days=(7, 14, 30),
+            p_fail=(0.0, 0.0, 0.0),
+            window_start=None,
+            window_end=None,
+            window_coverage=0.8,
+            median_days_left=None,
+            drivers=(),
+            model_version="test",
+        )
+        none = estimate(forecast, 0.0, as_of + dt.timedelta(days=20))
+        most = estimate(forecast, 0.9, as_of + dt.timedelta(days=20))
+        assert (none is None) == (most is None)
+        if none is not None and most is not None:
+            assert none == 0.0 and most >= 0.0
+    unknown = dataclasses.replace(forecast, life_id="no-such-life")
+    assert estimate(unknown, 0.5, as_of) is None

@@ -47,14 +47,13 @@ def twin_days_gained(engine: sa.Engine, config: PipelineConfig, as_of: dt.date) 
     def estimate(
         forecast: FailureForecast, fraction_removed: float, until: dt.date
     ) -> float | None:
-        lives = read_lives(engine)
+        lives = read_lives(engine, [forecast.system_id])
         life = lives[lives["life_id"] == forecast.life_id]
         if life.empty:
             return None
         installed = pd.Timestamp(life["installed_on"].iloc[0]).date()
-        daily = system_daily(engine, archive, installed, as_of)
-        system = daily[daily.index.get_level_values("system_id") == forecast.system_id]
-        panel = life_panel(life, system, installed, as_of)
+        daily = system_daily(engine, archive, installed, as_of, [forecast.system_id])
+        panel = life_panel(life, daily, installed, as_of)
         if panel.empty:
             return None
         return load_shift_days_gained(

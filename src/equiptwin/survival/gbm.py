@@ -147,6 +147,15 @@ class XGBSurvival(SurvivalEstimator):
         """Return the per-row ``DMatrix`` fields besides labels (none by default)."""
         return {}
 
+    def _check_offset_column(self, X: pd.DataFrame, param: str) -> None:
+        """Refuse to fit when the offset column named by hyperparameter ``param`` is absent."""
+        column = getattr(self, param)
+        if column is not None and column not in X.columns:
+            raise ValueError(
+                f"{type(self).__name__}: `X` lacks the offset column {column!r}; add it or "
+                f"set `{param}=None`."
+            )
+
     def _dmatrix(self, X: pd.DataFrame) -> xgb.DMatrix:
         return xgb.DMatrix(
             feature_matrix(X, self.feature_names_),
@@ -266,11 +275,7 @@ reg_lambda
     offset_fill_days_: float
 
     def _fit(self, X: pd.DataFrame, y: SurvivalTarget) -> None:
-        if self.offset_days is not None and self.offset_days not in X.columns:
-            raise ValueError(
-                f"XGBAFT: `X` lacks the offset column {self.offset_days!r}; add it or set "
-                "`offset_days=None`."
-            )
+        self._check_offset_column(X, "offset_days")
         lower, _upper = y.aft_bounds()
         self.offset_fill_days_ = float(np.exp(np.mean(np.log1p(lower))))
         super()._fit(X, y)
@@ -403,11 +408,7 @@ reg_lambda
     _hazard_sign = 1.0
 
     def _fit(self, X: pd.DataFrame, y: SurvivalTarget) -> None:
-        if self.offset_p_fail is not None and self.offset_p_fail not in X.columns:
-            raise ValueError(
-                f"XGBCox: `X` lacks the offset column {self.offset_p_fail!r}; add it or set "
-                "`offset_p_fail=None`."
-            )
+        self._check_offset_column(X, "offset_p_fail")
         if not 0.0 < self.offset_floor < 0.5:
             raise ValueError(
                 f"XGBCox: `offset_floor` must be in (0, 0.5), but found {self.offset_floor!r}."
