@@ -82,7 +82,10 @@ def predict_forecasts(
     horizons = tuple(int(h) for h in horizons_days)
     if features.empty:
         return []
-    X = model_input(features, [c for c in model.feature_names_ if c != TIME_COLUMN])
+    # Every feature, not only the model's: a driver is said through others (the twin's
+    # hazard index through its health and probabilities).
+    wanted = [c for c in model.feature_names_ if c != TIME_COLUMN]
+    X = model_input(features, [*wanted, *(c for c in feature_columns(features) if c not in wanted)])
     curves = predict_curves(model, features, horizons[-1])
     p_fail = np.column_stack([curves.p_fail(h) for h in horizons])
     p_fail = np.maximum.accumulate(np.clip(p_fail, 0.0, 1.0), axis=1)

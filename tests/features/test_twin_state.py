@@ -9,9 +9,10 @@ import pandas as pd
 
 from equiptwin.features.frame import life_panel
 from equiptwin.features.twin_state import (
+    INDEX_FLOOR,
     TWIN_HORIZONS,
     TwinSettings,
-    load_shift_days_gained,
+    hazard_index,
     twin_features,
 )
 
@@ -65,35 +66,22 @@ def test_parallel_lives_give_the_same_rows() -> None:
     two = twin_features(panel, TwinSettings(**{**FAST.__dict__, "workers": 2}))
     pd.testing.assert_frame_equal(one, two)
     assert {f"twin_p_fail_{h}d" for h in TWIN_HORIZONS} <= set(one.columns)
-
-
-def test_days_before_the_data_age_the_life_instead_of_idling() -> None:
-    """A tube installed two years before the first log is older than one installed then."""
-    rows_from = pd.Timestamp(START)
-    new = twin_features(_panel("2025-01-01"), FAST, rows_from=rows_from)
-    old = twin_features(_panel("2023-01-01"), FAST, rows_from=rows_from)
-    last = pd.Timestamp(START + dt.timedelta(days=39))
-    health_new = new.xs(last, level="day")["twin_health"]
-    health_old = old.xs(last, level="day")["twin_health"]
-    assert (health_old < health_new - 0.05).all()
-    # no rows for the days without data
-    assert old["twin_health"].loc[:, : pd.Timestamp("2024-12-31")].isna().all()
-
-
-def test_taking_load_off_a_worn_tube_buys_days() -> None:
-    life = _panel("2024-04-01", days=60).loc[["CT-1:xray_tube:1"]]
-    gained = [
-        load_shift_days_gained(life, "xray_tube", "CT", 0, FAST, fraction_removed=fraction, days=30)
-        for fraction in (0.0, 0.5, 0.9)
-    ]
-    assert gained[0] == 0.0
-    assert gained[1] is not None and gained[2] is not None
-    assert 0.0 < gained[1] <= gained[2]
-
-
-def test_a_tube_far_from_its_end_has_no_measurable_gain() -> None:
-    life = _panel("2024-10-01", days=60).loc[["CT-1:xray_tube:1"]]
-    assert (
-        load_shift_days_gained(life, "xray_tube", "CT", 0, FAST, fraction_removed=0.5, days=30)
-        is None
+    expected = hazard_index(
+        one["twin_p_fail_14d"], one[f"twin_p_fail_{TWIN_HORIZONS[-1]}d"], one["twin_health"]
     )
+    np.testing.assert_allclose(one["twin_hazard_index"], expected)
+
+
+def test_hazard_index_ranks_by_probability_then_by_health() -> None:
+    soon = np.zeros(6)
+    p = np.array([0.0, 0.0, 0.0, 0.05, 0.5, 0.99])
+    health = np.array([0.9, 0.6, 0.3, 0.3, 0.3, 0.3])
+    index = hazard_index(soon, p, health)
+    # far from a failure (p below the floor) less health is more risk; nearer, more p
+    assert np.all(np.diff(index) > 0)
+    # with the same wear and plan-long risk, a failure seen within days ranks higher
+    assert hazard_index(0.6, 0.9, 0.3)[()] > hazard_index(0.05, 0.9, 0.3)[()] + 1.0
+    assert np.isclose(
+        hazard_index(0.0, INDEX_FLOOR / 10, 0.5)[()], hazard_index(0.0, INDEX_FLOOR, 0.5)[()]
+    )
+    assert np.isnan(hazard_index([0.0, 0.0], [np.nan, 0.1], [0.5, np.nan])).all()

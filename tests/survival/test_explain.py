@@ -37,8 +37,19 @@ def test_arc_rate_sentence() -> None:
         ("age_days", {"age_days": 1234.0}, "component age 1,234 days"),
         ("mystery_signal", {"mystery_signal": 0.5}, "mystery_signal = 0.5"),
         ("oil_c_level", {"oil_c_level": np.nan}, "tube oil temperature not measured"),
+        (
+            "twin_hazard_index",
+            {
+                "twin_hazard_index": -1.2,
+                "twin_health": 0.31,
+                "twin_p_fail_120d": 0.45,
+                "twin_median_days_left": 96.0,
+            },
+            "degradation twin: twin health index 0.31, twin's 120-day failure probability 45%, "
+            "twin's median days left 96 days",
+        ),
     ],
-    ids=["kelvin", "percent", "thousands", "unknown_feature", "missing"],
+    ids=["kelvin", "percent", "thousands", "unknown_feature", "missing", "said_through_parts"],
 )
 def test_sentences(feature: str, row: dict[str, float], text: str) -> None:
     assert describe(feature, pd.Series(row)) == text

@@ -98,23 +98,25 @@ def test_non_numeric_features_need_a_feature_list() -> None:
         XGBCox().fit(X.assign(site=pd.Series(["AMS"] * len(X))), y)
 
 
-def test_cox_starts_from_the_prior_probability() -> None:
+def test_cox_starts_from_the_prior_log_hazard() -> None:
     X, y = synthetic_static(600, seed=54)
     rng = np.random.default_rng(54)
-    prior = np.clip(1.0 - np.exp(-np.exp(-y.time_days / 20.0)) + rng.normal(0, 0.01, 600), 0, 1)
-    X = X.assign(prior_p=prior, noise=rng.normal(size=600))
-    X.loc[::50, "prior_p"] = np.nan
+    prior = -y.time_days / 20.0 + rng.normal(0, 0.01, 600)
+    X = X.assign(prior_log_h=prior, noise=rng.normal(size=600))
+    X.loc[::50, "prior_log_h"] = np.nan
     model = XGBCox(
-        features=["noise"], offset_p_fail="prior_p", n_estimators=1, learning_rate=0.01
+        features=["noise"], offset_log_hazard="prior_log_h", n_estimators=1, learning_rate=0.01
     ).fit(X, y)
     risk = model.predict_risk(X)
-    known = X["prior_p"].notna().to_numpy()
-    offset = np.log(-np.log1p(-np.clip(prior[known], 1e-3, 1 - 1e-3)))
-    # one tiny boosting round: the risk is the prior's log cumulative hazard, shifted
-    assert np.std(risk[known] - offset) < 0.01 * np.std(offset)
-    assert np.isfinite(risk).all()
+    known = X["prior_log_h"].notna().to_numpy()
+    # one tiny boosting round: the risk is the prior log cumulative hazard, shifted
+    assert np.std(risk[known] - prior[known]) < 0.01 * np.std(prior)
+    # a missing prior starts from the training rows' mean
+    assert np.allclose(
+        risk[~known], np.nanmean(prior) + np.median(risk[known] - prior[known]), atol=0.05
+    )
     with pytest.raises(ValueError, match="lacks the offset column"):
-        XGBCox(offset_p_fail="missing").fit(X[["noise"]], y)
+        XGBCox(offset_log_hazard="missing").fit(X[["noise"]], y)
 
 
 @pytest.mark.parametrize(

@@ -84,3 +84,15 @@ def test_radiography_reference_gives_tube_lives_under_radiography_load() -> None
     res = xr.simulate(w, 200, np.random.default_rng(24))
     years = np.where(res.failed, res.failure_day, days) / 365
     assert 4.0 < np.median(years) < 8.0
+
+
+def test_wear_long_past_failure_stays_finite() -> None:
+    rng = np.random.default_rng(5)
+    x = M.initial_state(4, rng)
+    x[:, :4] = [[0.2, 3.0, 5.0, 4.0]] * 4  # every wear far past its limit
+    theta = M.sample_life_parameters(4, rng) * 50.0
+    u = weekly_workload(M, 7, scale=3.0)[0][None].repeat(4, axis=0)
+    with np.errstate(over="raise", invalid="raise"):
+        for _ in range(2000):
+            x = M.next_state(x, u, theta, rng)
+    assert np.isfinite(x).all()

@@ -43,6 +43,7 @@ from equiptwin.survival.metrics import (
 from equiptwin.survival.training import (
     TIME_COLUMN,
     LandmarkData,
+    corrected_estimator,
     default_model,
     feature_columns,
     landmark_data,
@@ -51,7 +52,7 @@ from equiptwin.survival.training import (
 if TYPE_CHECKING:
     from equiptwin.dist.engine import ComputeEngine
 
-EQUIPTWIN = "equiptwin (boosted Cox from the twin, calibrated)"
+EQUIPTWIN = "equiptwin (boosted Cox on the twin hazard index, calibrated)"
 TWIN_ALONE = "twin alone (no learning)"
 
 VENDOR_LIMITS: tuple[Limit, ...] = (
@@ -82,8 +83,11 @@ def _without_twin(features: Sequence[str]) -> list[str]:
 
 
 MODELS: Mapping[str, ModelFactory] = {
-    EQUIPTWIN: lambda h, f: default_model(h, features=f),
+    EQUIPTWIN: lambda h, _f: default_model(h),
     TWIN_ALONE: lambda _h, _f: TwinCurve(),
+    "xgboost Cox from the twin, trees on every signal": lambda h, f: _calibrated(
+        corrected_estimator(f), h
+    ),
     "xgboost AFT with twin features": lambda h, f: _calibrated(
         XGBAFT(features=list(f), distribution="logistic", scale=0.8, max_depth=3), h
     ),

@@ -40,7 +40,6 @@ from equiptwin.store.schema import (
     System,
 )
 from equiptwin.twin.coldhead import ColdheadModel
-from equiptwin.twin.xray_tube import XrayTubeModel
 
 if TYPE_CHECKING:
     from equiptwin.dist.engine import ComputeEngine
@@ -182,7 +181,9 @@ def system_daily(
     hi = dt.datetime.combine(end, dt.time(), dt.UTC)
     systems = None if system_ids is None else list(system_ids)
     counts = _event_counts(engine, first, end, systems)
-    tube = xray_daily(archive.read_exposures(systems, lo, hi), counts, XrayTubeModel())
+    lives = read_lives(engine, systems)
+    modality_of = dict(zip(lives["system_id"], lives["modality"], strict=True))
+    tube = xray_daily(archive.read_exposures(systems, lo, hi), counts, modality_of)
     cold = coldhead_daily(
         archive.read_cryo(systems, lo, hi),
         counts,

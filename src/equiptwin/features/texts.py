@@ -33,6 +33,9 @@ class FeatureText:
         Column with the same signal earlier, for "up from ..." phrases.
     baseline_when : str, default "three weeks ago"
         When the baseline was measured, in words.
+    parts : tuple of str, default ()
+        For a feature derived from others (the twin's hazard index), the features it is
+        said through instead of its own number.
     """
 
     label: str
@@ -40,6 +43,7 @@ class FeatureText:
     scale: float = 1.0
     baseline: str | None = None
     baseline_when: str = "three weeks ago"
+    parts: tuple[str, ...] = ()
 
     def sentence(self, value: float, baseline: float | None = None) -> str:
         """Return the phrase for ``value`` (and its baseline when known)."""
@@ -102,6 +106,10 @@ def feature_texts() -> dict[str, FeatureText]:
         "twin_coldhead_wear": FeatureText("cold head wear (twin)", "%", scale=100.0),
         "twin_rate_factor": FeatureText("wear rate against a typical life (twin)", "x"),
         "twin_he_level_pct": FeatureText("helium level (twin)", "%"),
+        "twin_hazard_index": FeatureText(
+            "degradation twin",
+            parts=("twin_health", f"twin_p_fail_{TWIN_HORIZONS[-1]}d", "twin_median_days_left"),
+        ),
     }
     for h in TWIN_HORIZONS:
         texts[f"twin_p_fail_{h}d"] = FeatureText(

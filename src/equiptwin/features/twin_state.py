@@ -13,7 +13,9 @@ the days before the data of a life installed earlier.
 Columns (prefix ``twin_``): ``health`` (posterior mean of the health index, 1 new, 0 at
 a wear limit), ``health_q10``, one ``<state>`` mean per hidden state, ``p_fail_<h>d`` for
 each of :data:`TWIN_HORIZONS` (the twin's own Monte Carlo probabilities),
-``window_start_days`` and ``median_days_left`` (capped at the plan length when beyond it).
+``window_start_days``, ``median_days_left`` (capped at the plan length when beyond it)
+and ``hazard_index`` (:func:`hazard_index`: the twin's risk as one log cumulative hazard
+that still ranks lives far from a failure).
 """
 
 from __future__ import annotations
@@ -25,10 +27,11 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from tqdm import tqdm
 
-from equiptwin.twin.base import DegradationModel
+from equiptwin.twin.base import DegradationModel, FloatArray
 from equiptwin.twin.estimate import FilterState, ParticleFilter
 from equiptwin.twin.registry import component_model
 from equiptwin.twin.simulate import TwinForecast, forecast_failure, repeat_weekly, scale_load
@@ -37,7 +40,57 @@ PLAN_DAYS = 120
 TWIN_HORIZONS = (7, 14, 30, 60, 120)
 """Horizons of the twin's ``p_fail`` columns (the last is the plan's length)."""
 HISTORY_DAYS = 28
+INDEX_FLOOR = 1e-3
+"""Smallest plan-long failure probability the hazard index tells apart (Monte Carlo
+resolution); below it the health index alone ranks."""
+INDEX_HEALTH_WEIGHT = 3.0
+"""Log-hazard per unit of health lost in :func:`hazard_index`."""
+INDEX_SOON_DAYS = 14
+"""Horizon of the near-term term of :func:`hazard_index`."""
+INDEX_SOON_SHIFT = 1.0
+"""Added to the near-term log cumulative hazard in :func:`hazard_index`. The weights were
+chosen on the development fleet (seed 777) only: shifts of 0 to 3 and health weights of 1
+to 8 gave concordance 0.82-0.86 there; 1 alerted every failure with precursors."""
 MAX_PRIOR_AGE_DAYS = 8 * 365
+
+
+def hazard_index(
+    p_fail_soon: npt.ArrayLike, p_fail_plan: npt.ArrayLike, health: npt.ArrayLike
+) -> FloatArray:
+    """Return the twin's hazard index: one log cumulative hazard per row.
+
+    The soft maximum (``logaddexp``) of a long-range term, ``log(-log(1 - p_plan)) - w *
+    health``, and a near-term one, ``log(-log(1 - p_soon)) + INDEX_SOON_SHIFT``, with
+    probabilities clipped to ``[INDEX_FLOOR, 1 - INDEX_FLOOR]`` and ``w``
+    :data:`INDEX_HEALTH_WEIGHT`. Far from a failure, where the Monte Carlo probabilities
+    are 0 for every life, the health index still ranks them; within the plan its
+    probability does; and a failure the twin sees coming within days outranks a worn
+    component that will last the plan out. Higher is riskier; it is the offset the hybrid
+    model boosts from.
+
+    Parameters
+    ----------
+    p_fail_soon : array-like of float
+        ``twin_p_fail_<INDEX_SOON_DAYS>d``.
+    p_fail_plan : array-like of float
+        ``twin_p_fail_<PLAN_DAYS>d``.
+    health : array-like of float
+        ``twin_health`` (1 new, 0 at a wear limit).
+
+    Returns
+    -------
+    ndarray of float
+        NaN where an input is.
+    """
+
+    def log_cumhaz(p: npt.ArrayLike) -> FloatArray:
+        clipped = np.clip(np.asarray(p, dtype=np.float64), INDEX_FLOOR, 1.0 - INDEX_FLOOR)
+        out: FloatArray = np.log(-np.log1p(-clipped))
+        return out
+
+    long_range = log_cumhaz(p_fail_plan) - INDEX_HEALTH_WEIGHT * np.asarray(health, float)
+    index: FloatArray = np.logaddexp(long_range, log_cumhaz(p_fail_soon) + INDEX_SOON_SHIFT)
+    return index
 
 
 @dataclass(frozen=True)
@@ -198,6 +251,10 @@ def life_twin_features(
                 )
                 row["twin_window_start_days"] = _capped(ahead.window_start_days)
                 row["twin_median_days_left"] = _capped(ahead.median_days_left)
+                soon = ahead.p_fail[TWIN_HORIZONS.index(INDEX_SOON_DAYS)]
+                row["twin_hazard_index"] = float(
+                    hazard_index(soon, ahead.p_fail[-1], summary.health_mean)
+                )
             rows.append(row)
         twin.update(d)
     return pd.DataFrame(rows, index=twin.index[wanted])

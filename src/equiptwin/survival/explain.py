@@ -39,6 +39,9 @@ def describe(feature: str, row: pd.Series, table: Mapping[str, FeatureText] = FE
     """
     value = float(row[feature])
     spec = table.get(feature)
+    if spec is not None and spec.parts:
+        said = ", ".join(describe(part, row, table) for part in spec.parts if part in row.index)
+        return f"{spec.label}: {said}"
     if spec is None:
         return f"{feature} = {number(value)}" if not is_missing(value) else f"{feature} missing"
     baseline = float(row[spec.baseline]) if spec.baseline and spec.baseline in row.index else None

@@ -354,15 +354,10 @@ reg_lambda
         Features whose effect on the risk may only rise (+1) or only fall (-1), as
         xgboost monotone constraints; the twin's outputs keep their physical sense
         with little training data.
-    offset_p_fail : str or None, default None
-        Column holding a prior probability of failure within a fixed horizon (the
-        twin's); boosting starts from the log of its cumulative hazard
-        ``log(-log(1 - p))`` (xgboost ``base_margin``) and learns the correction.
-        Probabilities are clipped to ``[offset_floor, 1 - offset_floor]``; missing
-        ones start from the training rows' mean offset.
-    offset_floor : float, default 1e-3
-        Smallest prior probability the offset distinguishes (about one Monte Carlo
-        sample in a thousand).
+    offset_log_hazard : str or None, default None
+        Column holding a prior log cumulative hazard per row (the twin's hazard index);
+        boosting starts from it (xgboost ``base_margin``) and learns the correction.
+        Missing values start from the training rows' mean.
     seed : int, default 0
         Random seed of row and column subsampling.
     n_jobs : int, default 1
@@ -386,8 +381,7 @@ reg_lambda
         colsample_bytree: float = 0.8,
         reg_lambda: float = 1.0,
         monotone_risk: Mapping[str, int] | None = None,
-        offset_p_fail: str | None = None,
-        offset_floor: float = 1e-3,
+        offset_log_hazard: str | None = None,
         seed: int = 0,
         n_jobs: int = 1,
     ) -> None:
@@ -400,35 +394,26 @@ reg_lambda
         self.colsample_bytree = colsample_bytree
         self.reg_lambda = reg_lambda
         self.monotone_risk = monotone_risk
-        self.offset_p_fail = offset_p_fail
-        self.offset_floor = offset_floor
+        self.offset_log_hazard = offset_log_hazard
         self.seed = seed
         self.n_jobs = n_jobs
 
     _hazard_sign = 1.0
 
     def _fit(self, X: pd.DataFrame, y: SurvivalTarget) -> None:
-        self._check_offset_column(X, "offset_p_fail")
-        if not 0.0 < self.offset_floor < 0.5:
-            raise ValueError(
-                f"XGBCox: `offset_floor` must be in (0, 0.5), but found {self.offset_floor!r}."
-            )
+        self._check_offset_column(X, "offset_log_hazard")
         self.offset_fill_ = 0.0
-        if self.offset_p_fail is not None:
-            known = self._log_cumhaz(X)
-            known = known[~np.isnan(known)]
+        if self.offset_log_hazard is not None:
+            known = X[self.offset_log_hazard].to_numpy(dtype=np.float64)
+            known = known[np.isfinite(known)]
             self.offset_fill_ = float(known.mean()) if known.size else 0.0
         super()._fit(X, y)
 
-    def _log_cumhaz(self, X: pd.DataFrame) -> NDArray[np.float64]:
-        p = X[str(self.offset_p_fail)].to_numpy(dtype=np.float64)
-        p = np.clip(p, self.offset_floor, 1.0 - self.offset_floor)
-        return np.asarray(np.log(-np.log1p(-p)), dtype=np.float64)
-
     def _row_info(self, X: pd.DataFrame) -> dict[str, NDArray[np.float64]]:
-        if self.offset_p_fail is None:
+        if self.offset_log_hazard is None:
             return {}
-        return {"base_margin": np.nan_to_num(self._log_cumhaz(X), nan=self.offset_fill_)}
+        prior = X[self.offset_log_hazard].to_numpy(dtype=np.float64)
+        return {"base_margin": np.where(np.isfinite(prior), prior, self.offset_fill_)}
 
     def _objective(
         self, y: SurvivalTarget

@@ -58,6 +58,9 @@ import numpy.typing as npt
 
 from equiptwin.twin.base import SUDDEN, DegradationModel, FloatArray
 
+WEAR_CAP = 1.5
+"""Damage (1 fails) above which a wear no longer accelerates itself."""
+
 ArrayLike = npt.ArrayLike
 
 
@@ -260,16 +263,20 @@ class XrayTubeModel(DegradationModel):
         p = self.parameters
         loss, vac, bear, anode, factor = x.T
         exams, scan_s, energy_j, mean_ma = u.T
+        # Past half again its limit a wear has long failed; capping what accelerates it
+        # there keeps forward runs of failed particles finite (no overflow to inf or NaN).
+        loss_c = np.minimum(loss, WEAR_CAP * p["filament_loss_limit"])
+        bear_c, anode_c = np.minimum(bear, WEAR_CAP), np.minimum(anode, WEAR_CAP)
         ma = np.where(mean_ma > 0, mean_ma, p["ma_ref"])
         working = (exams > 0).astype(np.float64)
 
-        i_rel = self.filament_current_a(ma, loss) / p["filament_nominal_a"]
+        i_rel = self.filament_current_a(ma, loss_c) / p["filament_nominal_a"]
         evap = p["filament_standby_share"] * working + scan_s / p["ref_scan_s"] * np.exp(
             p["filament_evap_sensitivity"] * (i_rel - 1.0)
         )
         ref_anode_c = self.anode_temp_c(p["ref_energy_j"], p["ref_exams"], 0.0)
         hot = np.exp(
-            (self.anode_temp_c(energy_j, exams, anode) - ref_anode_c) / p["anode_temp_scale_k"]
+            (self.anode_temp_c(energy_j, exams, anode_c) - ref_anode_c) / p["anode_temp_scale_k"]
         )
         gas = p["vacuum_idle_share"] + energy_j / p["ref_energy_j"] * hot
         rotation = (scan_s + exams * p["spin_s_per_exam"]) / (
@@ -283,9 +290,9 @@ class XrayTubeModel(DegradationModel):
                 p["filament_loss_per_day"] * evap,
                 p["vacuum_damage_per_day"]
                 * gas
-                * np.exp(p["vacuum_runaway"] * np.minimum(vac, 1.5)),
-                p["bearing_wear_per_day"] * rotation * (1.0 + p["bearing_accel"] * bear**2),
-                p["anode_wear_per_day"] * stress * (1.0 + p["anode_accel"] * anode),
+                * np.exp(p["vacuum_runaway"] * np.minimum(vac, WEAR_CAP)),
+                p["bearing_wear_per_day"] * rotation * (1.0 + p["bearing_accel"] * bear_c**2),
+                p["anode_wear_per_day"] * stress * (1.0 + p["anode_accel"] * anode_c),
             ],
             axis=1,
         )
