@@ -9,8 +9,13 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import settings
 
 PG_ENV = "EQUIPTWIN_TEST_PG"
+
+# Property tests draw the same examples on every run and machine (fixed seeds).
+settings.register_profile("equiptwin", derandomize=True)
+settings.load_profile("equiptwin")
 
 
 def _pg_base_url() -> str | None:

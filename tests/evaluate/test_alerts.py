@@ -80,6 +80,15 @@ def test_recall_and_lead_time(lives: pd.DataFrame, forecasts: pd.DataFrame) -> N
     assert np.isnan(xr["median_lead_days"])
 
 
+def test_a_missed_failure_warns_zero_days(lives: pd.DataFrame, forecasts: pd.DataFrame) -> None:
+    table = alert_metrics(forecasts, lives, data_end=DATA_END).set_index("modality")
+    # CT warned 12 and 25 days and missed one; XR missed its only failure; MR had none
+    assert table.loc["CT", "median_warning_days"] == pytest.approx(12.0)
+    assert table.loc["XR", "median_warning_days"] == 0.0
+    assert np.isnan(table.loc["MR", "median_warning_days"])
+    assert table.loc["all", "median_warning_days"] == pytest.approx((0.0 + 12.0) / 2)
+
+
 def test_false_and_unresolved_alerts(lives: pd.DataFrame, forecasts: pd.DataFrame) -> None:
     mr = _row(alert_metrics(forecasts, lives, data_end=DATA_END), "MR")
     assert (mr["n_failures"], mr["false_alerts"], mr["unresolved_alerts"]) == (0, 1, 2)

@@ -20,6 +20,9 @@ SYSTEMS = {
     "MR-A1": SystemInfo("MR-A1", "AMS", "MR", TZ),
 }
 
+HIGHS_MIP_REL_GAP = 1e-4
+"""HiGHS stops once the relative MIP gap is this small (its default `mip_rel_gap`)."""
+
 
 def local(day: int, hour: int, minute: int = 0, tz: ZoneInfo = LOCAL) -> dt.datetime:
     return dt.datetime(2026, 3, day, hour, minute, tzinfo=tz).astimezone(dt.UTC)
@@ -186,7 +189,7 @@ def test_rebooking_invariants(case: tuple[list[Booking], Block]) -> None:
     for move in result.moves:
         if move.new_start is None:
             assert not _grid_free(by_id[move.appointment_id], final, block)
-    assert result.mip_gap <= 1e-6
+    assert result.mip_gap <= HIGHS_MIP_REL_GAP
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -207,4 +210,4 @@ def test_pruning_candidates_keeps_the_optimum(case: tuple[list[Booking], Block])
         return sorted((m.priority, m.action) for m in moves)
 
     assert outcome(pruned.moves) == outcome(full.moves)
-    assert abs(pruned.objective - full.objective) <= 1e-6 * max(1.0, full.objective)
+    assert abs(pruned.objective - full.objective) <= HIGHS_MIP_REL_GAP * max(1.0, full.objective)

@@ -13,6 +13,10 @@ the lives' true outcomes. Definitions (:class:`AlertRules` holds the numbers):
   **alerted** when one of those forecasts has the alert on. Its **lead time** is the
   failure date minus the start of the episode holding the first such alert (an alert
   raised earlier and kept on counts from when it was raised).
+* A failure's **warning** is its lead time when alerted and 0 days when missed; the
+  median warning over eligible failures compares models that alert different numbers of
+  failures (a model that alerts one failure early has a long median lead time but a
+  short median warning).
 * An episode is a **false alert** when its life is seen working ``false_after_days``
   (default 30) after the episode starts: it did not fail within that time. An episode
   whose life is censored sooner (preventive replacement, end of data) is
@@ -142,7 +146,7 @@ def alert_metrics(
     -------
     DataFrame
         One row per group: ``n_failures`` (eligible), ``n_alerted``, ``recall``,
-        ``median_lead_days``, ``false_alerts``, ``unresolved_alerts``,
+        ``median_lead_days``, ``median_warning_days``, ``false_alerts``, ``unresolved_alerts``,
         ``system_years``, ``false_alerts_per_system_year`` and, with ``has_precursor``,
         ``n_failures_precursor``, ``recall_precursor``.
     """
@@ -218,6 +222,7 @@ def _summarise(
             eligible=index.isin(failures.index),
             alerted=alerted,
             lead_days=failures["lead_days"].where(failures["alerted"]).reindex(index),
+            warning_days=failures["lead_days"].where(failures["alerted"], 0.0).reindex(index),
             false_alerts=starts.groupby("life_id")["false"].sum().reindex(index, fill_value=0),
             unresolved_alerts=starts.groupby("life_id")["unresolved"]
             .sum()
@@ -229,6 +234,7 @@ def _summarise(
         "n_failures": ("eligible", "sum"),
         "n_alerted": ("alerted", "sum"),
         "median_lead_days": ("lead_days", "median"),
+        "median_warning_days": ("warning_days", "median"),
         "false_alerts": ("false_alerts", "sum"),
         "unresolved_alerts": ("unresolved_alerts", "sum"),
         "system_years": ("system_years", "sum"),
