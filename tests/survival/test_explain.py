@@ -55,6 +55,33 @@ def test_sentences(feature: str, row: dict[str, float], text: str) -> None:
     assert describe(feature, pd.Series(row)) == text
 
 
+def test_the_twin_is_said_with_its_worst_wear_and_the_signal_showing_it() -> None:
+    row = pd.Series(
+        {
+            "twin_hazard_index": 1.5,
+            "twin_health": 0.25,
+            "twin_p_fail_120d": 1.0,
+            "twin_median_days_left": 9.0,
+            "twin_filament_loss": 0.03,  # 30% of its limit
+            "twin_vacuum_damage": 0.6,
+            "twin_bearing_wear": 0.36,
+            "twin_anode_wear": 0.75,
+            "oil_resid_c_level": 1.2,
+            "ev_2301_sum_7d": 63.0,
+            "ev_2301_sum_7d_then": 2.1,
+        }
+    )
+    text = describe("twin_hazard_index", row)
+    assert text.endswith(
+        "; worst wear: anode track wear (twin) 75%, "
+        "oil temperature above a new tube's at the same load 1.2 °C"
+    )
+    row["twin_vacuum_damage"] = 0.9
+    assert describe("twin_hazard_index", row).endswith(
+        "vacuum damage (twin) 90%, arc rate 9/day, up from 0.3 three weeks ago"
+    )
+
+
 def test_down_and_unchanged_trends() -> None:
     spec = FeatureText("arc rate", "/day", scale=1 / 7, baseline="b")
     assert spec.sentence(7.0, 70.0) == "arc rate 1/day, down from 10 three weeks ago"

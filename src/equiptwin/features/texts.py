@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from equiptwin.features.events import SIGNAL_CODES, event_column
 from equiptwin.features.twin_state import TWIN_HORIZONS
+from equiptwin.twin.xray_tube import XrayTubeModel
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,40 @@ class FeatureText:
             return f"{text}, unchanged since {self.baseline_when}"
         direction = "up" if now > then else "down"
         return f"{text}, {direction} from {number(then)} {self.baseline_when}"
+
+
+@dataclass(frozen=True)
+class WearSignal:
+    """A wear state of the twin and the logged signal that shows it.
+
+    Parameters
+    ----------
+    state : str
+        The twin's state column (``twin_vacuum_damage``).
+    limit : float
+        The state's value at failure (damage is ``state / limit``).
+    signal : str
+        The feature an engineer can check (``ev_2301_sum_7d``, the arc rate).
+    """
+
+    state: str
+    limit: float
+    signal: str
+
+
+WEAR_SIGNALS: tuple[WearSignal, ...] = (
+    WearSignal(
+        "twin_filament_loss",
+        XrayTubeModel.default_parameters["filament_loss_limit"],
+        "filament_a_level",
+    ),
+    WearSignal("twin_vacuum_damage", 1.0, "ev_2301_sum_7d"),
+    WearSignal("twin_bearing_wear", 1.0, "coastdown_s_level"),
+    WearSignal("twin_anode_wear", 1.0, "oil_resid_c_level"),
+    WearSignal("twin_coldhead_wear", 1.0, "stage2_k_level"),
+)
+"""The twin's wear states, each with the signal that reveals it: an explanation names the
+worst wear and what the logs show of it."""
 
 
 def is_missing(value: float | None) -> bool:

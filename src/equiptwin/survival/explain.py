@@ -18,7 +18,14 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from equiptwin.features.texts import FEATURE_TEXTS, FeatureText, is_missing, number
+from equiptwin.features.texts import (
+    FEATURE_TEXTS,
+    WEAR_SIGNALS,
+    FeatureText,
+    WearSignal,
+    is_missing,
+    number,
+)
 from equiptwin.forecast import Driver
 from equiptwin.survival.base import SurvivalEstimator
 from equiptwin.survival.calibrate import CalibratedEstimator
@@ -41,11 +48,26 @@ def describe(feature: str, row: pd.Series, table: Mapping[str, FeatureText] = FE
     spec = table.get(feature)
     if spec is not None and spec.parts:
         said = ", ".join(describe(part, row, table) for part in spec.parts if part in row.index)
+        worst = _worst_wear(row)
+        if worst is not None:
+            said += f"; worst wear: {describe(worst.state, row, table)}"
+            if worst.signal in row.index:
+                said += f", {describe(worst.signal, row, table)}"
         return f"{spec.label}: {said}"
     if spec is None:
         return f"{feature} = {number(value)}" if not is_missing(value) else f"{feature} missing"
     baseline = float(row[spec.baseline]) if spec.baseline and spec.baseline in row.index else None
     return spec.sentence(value, baseline)
+
+
+def _worst_wear(row: pd.Series) -> WearSignal | None:
+    """Return the twin's most advanced wear in ``row`` (``None`` when it has none)."""
+    damage = {
+        wear: float(row[wear.state]) / wear.limit
+        for wear in WEAR_SIGNALS
+        if wear.state in row.index and not is_missing(float(row[wear.state]))
+    }
+    return max(damage, key=damage.__getitem__) if damage else None
 
 
 def explain(
