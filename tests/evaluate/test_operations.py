@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 import pytest
@@ -187,3 +187,17 @@ def test_fixed_interval_replaces_at_its_age(world: World, config: PipelineConfig
     assert hours_since_start(local(3, 7.0)) <= first["start_h"] < hours_since_start(local(4, 0))
     assert first["discarded_days"] > 0
     assert "CT-B:0" not in set(planned["life_id"])  # installed 50 days ago
+
+
+def test_time_past_what_the_world_saw_is_reported(config: PipelineConfig) -> None:
+    world = make_world()
+    *failed, last = world.lives["CT-A"]
+    # the world's logs end with the period: its last CT-A life was seen only that long
+    seen_h = (local(DAYS, 0.0) - last.installed_at).total_seconds() / 3600.0
+    lives = {**world.lives, "CT-A": (*failed, replace(last, known_until_h=seen_h))}
+    short = replace(world, lives=lives)
+    assert run_metrics(_run(short, RunToFailure(), config), config)["beyond_world_days"] == 0
+    # replacing before each failure starts the last life days earlier than the world did,
+    # so this run reaches the end of what the world saw before the period ends
+    oracle = run_metrics(_run(short, Oracle(), config), config)
+    assert 1.0 < oracle["beyond_world_days"] < 2 * DAYS

@@ -12,7 +12,10 @@ since 00:00 UTC of the first day.
   life. A life the world never saw fail (still running at the end of its logs) is taken to
   outlive the age the world saw it reach; a run that needs more lives than the world had
   keeps its last one running. The world's own preventive replacements happen at the same
-  age in every run (see :mod:`~equiptwin.evaluate.policies`).
+  age in every run (see :mod:`~equiptwin.evaluate.policies`). Time a run spends past what
+  the world saw (a life older than the world knew it, or no life left) cannot fail, so a
+  policy that replaces often gains failure-free time there: each run reports it
+  (:attr:`Outcome.beyond_world_days`).
 * **A failure** takes the system down at once. The spare part is ordered then and arrives
   after ``operations.part_lead_days_<component>``; then the repair waits for a free
   engineer (``operations.engineers``, repairs before planned jobs) and takes
@@ -84,6 +87,9 @@ class Outcome:
     exams : pandas.DataFrame
         :meth:`~equiptwin.evaluate.exams.ExamBook.outcomes` of the exams booked in the
         period.
+    beyond_world_days : float
+        Component-days of the period run past what the world saw (a life older than the
+        world knew it, or no life left): time that cannot fail in the replay.
     """
 
     world: str
@@ -91,6 +97,7 @@ class Outcome:
     days: int
     jobs: pd.DataFrame
     exams: pd.DataFrame
+    beyond_world_days: float
 
 
 @dataclass
@@ -118,6 +125,7 @@ class _Run:
     open: dict[str, _Job] = field(default_factory=dict)
     down: dict[str, list[Interval]] = field(default_factory=dict)
     blocks: list[Block] = field(default_factory=list)
+    beyond_world_h: float = 0.0
 
 
 class _Department:
@@ -313,6 +321,7 @@ class _Department:
             while True:
                 wake = min(fails_h, plan.start_h if plan else math.inf, decide_h)
                 if wake >= self.end_h:
+                    self.state.beyond_world_h += self._beyond_world_h(life, installed_h)
                     return
                 yield self.env.timeout(wake - self.env.now)
                 if plan is not None and self.env.now >= plan.start_h:
@@ -328,8 +337,19 @@ class _Department:
                     asked = self._ask(system_id, life, self.env.now - installed_h)
                     if asked is not None:
                         plan = self._plan(system_id, life, *asked)
+            self.state.beyond_world_h += self._beyond_world_h(life, installed_h)
             k, installed_h = k + 1, self.env.now
             decide_h = 24.0 * math.ceil(self.env.now / 24.0)
+
+    def _beyond_world_h(self, life: WorldLife | None, installed_h: float) -> float:
+        """Return the hours of the period, up to now, that ``life`` ran past the world."""
+        if life is None:
+            unknown_from = installed_h
+        elif life.fails_at_h is None:
+            unknown_from = installed_h + life.known_until_h
+        else:
+            return 0.0
+        return max(0.0, min(self.env.now, self.end_h) - max(unknown_from, 0.0))
 
 
 def simulate_department(
@@ -364,4 +384,4 @@ def simulate_department(
         department.close(system_id)
     jobs = pd.DataFrame(state.jobs, columns=list(JOB_COLUMNS))
     exams = department.book.outcomes(state.down, department.origin, department.at(department.end_h))
-    return Outcome(world.name, policy.name, days, jobs, exams)
+    return Outcome(world.name, policy.name, days, jobs, exams, state.beyond_world_h / 24.0)
