@@ -4,7 +4,9 @@ Worlds are simulated with seeds never used in development (9101..9105 by default
 sample fleet is seed 1, tests use 11, 12 and 314, the forecast benchmark 4242); each is
 ingested and backtested (models retrained every ``backtest.retrain_days`` on earlier data
 only) unless its backtest is kept from an earlier run, and its department is replayed
-over the backtest year under every policy.
+over the first year of the backtest under every policy. Worlds run ``--buffer-days``
+beyond that year (simulated and backtested), so that a policy that replaces early meets
+lives with known failures instead of running past what the world saw.
 
 Run: ``python benchmarks/bench_operations.py [--seeds 9101 9102 ...] [--work DIR]
 [--workers N]``. Worlds and backtests are kept in ``--work`` (delete the backtests to
@@ -62,6 +64,13 @@ def main() -> None:
     parser.add_argument("--systems", type=int, default=8)
     parser.add_argument("--train-days", type=int, default=150)
     parser.add_argument("--eval-days", type=int, default=365)
+    parser.add_argument(
+        "--buffer-days",
+        type=int,
+        default=365,
+        help="days simulated and backtested after the evaluated year, so that policies "
+        "which replace early meet lives with known failures",
+    )
     parser.add_argument("--work", type=Path, default=Path("/tmp/equiptwin-bench-operations"))
     parser.add_argument("--workers", type=int, default=1, help="worlds replayed in parallel")
     args = parser.parse_args()
@@ -71,7 +80,7 @@ def main() -> None:
     )
     fleet = {
         "systems": args.systems,
-        "days": args.train_days + args.eval_days,
+        "days": args.train_days + args.eval_days + args.buffer_days,
         "mix": "CT=0.45,XR=0.3,MR=0.25",
         "volume": "reduced",
         "wear_scale": float(config["twin.wear_scale"]),
@@ -104,6 +113,7 @@ def main() -> None:
         utc_now,
         backtests_dir=backtests,
         workers=args.workers,
+        period_days=args.eval_days,
         log=print,
     )
     timings["backtest_and_evaluate_s"] = time.perf_counter() - t
@@ -116,6 +126,7 @@ def main() -> None:
         "seeds": args.seeds,
         "fleet": fleet,
         "period_days": args.eval_days,
+        "buffer_days": args.buffer_days,
         "train_days": args.train_days,
         "load_average_1_5_15": list(os.getloadavg()),
         "note": "timings depend on the machine's load (load_average_1_5_15)",

@@ -592,6 +592,13 @@ def runs(ctx: _Context, limit: int) -> None:
     show_default=True,
     help="Worlds replayed (and backtested) in parallel processes.",
 )
+@click.option(
+    "--days",
+    type=click.IntRange(min=1),
+    help="Days replayed from the start of each world's backtest (default: all of it). "
+    "Simulate worlds longer than that, so that a policy which replaces early still meets "
+    "lives with known failures instead of running past what the world saw.",
+)
 @click.option("--progress/--no-progress", default=True, help="Progress bars on stderr.")
 @pass_ctx
 @_one_line_errors
@@ -601,6 +608,7 @@ def evaluate(
     out: Path,
     backtests: Path | None,
     workers: int,
+    days: int | None,
     progress: bool,
 ) -> None:
     """Compare maintenance policies on simulated WORLDS: what predictive maintenance buys.
@@ -624,6 +632,7 @@ def evaluate(
         backtests_dir=backtests,
         workers=workers,
         progress=progress,
+        period_days=days,
         log=lambda line: click.echo(line, err=True),
     )
     click.echo(result.table())

@@ -122,3 +122,18 @@ def test_evaluate_command(worlds: tuple[list[Path], Path], tmp_path: Path) -> No
     args = [*args[: args.index("--out")], "--out", str(parallel), "--backtests", str(backtests)]
     assert CliRunner().invoke(cli, [*args, "--workers", "2"]).exit_code == 0
     pd.testing.assert_frame_equal(pd.read_csv(parallel / "operations_runs.csv"), runs)
+
+
+def test_evaluate_a_shorter_period_than_the_backtest(
+    worlds: tuple[list[Path], Path], tmp_path: Path
+) -> None:
+    paths, backtests = worlds
+    base = ["evaluate", *map(str, paths), "--backtests", str(backtests), "--no-progress"]
+    whole = CliRunner().invoke(cli, [*base, "--out", str(tmp_path / "whole")])
+    part = CliRunner().invoke(cli, [*base, "--out", str(tmp_path / "part"), "--days", "10"])
+    assert whole.exit_code == 0 and part.exit_code == 0, part.output
+    runs = {k: pd.read_csv(tmp_path / k / "operations_runs.csv") for k in ("whole", "part")}
+    assert (runs["part"]["exams"] < runs["whole"]["exams"]).all()
+    longer = CliRunner().invoke(cli, [*base, "--out", str(tmp_path / "x"), "--days", "400"])
+    assert longer.exit_code != 0
+    assert "longer than its backtest" in longer.output

@@ -113,12 +113,21 @@ def _compare_world(
     backtests_dir: Path,
     interval: Mapping[str, float],
     progress: bool,
+    period_days: int | None,
 ) -> list[dict[str, Any]]:
     """Make or read one world's backtest and replay its department under every policy."""
     path, world = job
     folder = ensure_backtest(path, backtests_dir / world.name, config, now, progress=progress)
     advice = read_advice(world, folder)
     days = (advice.end - advice.start).days
+    if period_days is not None:
+        if period_days > days:
+            raise ConfigError(
+                f"world {world.name}: the evaluated period of {period_days} days is longer "
+                f"than its backtest ({advice.start} to {advice.end}, {days} days); "
+                "simulate a longer world or evaluate fewer days."
+            )
+        days = period_days
     rows = []
     for policy in policies_for(advice, interval):
         outcome = simulate_department(world, policy, config, start=advice.start, days=days)
@@ -135,6 +144,7 @@ def evaluate_worlds(
     backtests_dir: Path | None = None,
     workers: int = 1,
     progress: bool = False,
+    period_days: int | None = None,
     log: Callable[[str], None] = lambda _: None,
 ) -> Evaluation:
     """Compare the policies on every world and write the results to ``out_dir``.
@@ -158,6 +168,11 @@ def evaluate_worlds(
         is the same for any number.
     progress : bool
         Progress bars while backtests are made.
+    period_days : int, optional
+        Days replayed from the start of each backtest; the whole backtest when omitted.
+        A world simulated (and backtested) beyond the period keeps lives with known
+        failures for runs that replace early and so outrun the period's own lives (see
+        :attr:`~equiptwin.evaluate.operations.Outcome.beyond_world_days`).
     log : callable
         Receives one line per step.
 
@@ -180,6 +195,7 @@ def evaluate_worlds(
         backtests_dir=backtests_dir,
         interval=interval,
         progress=progress and workers == 1,
+        period_days=period_days,
     )
     jobs = list(zip(world_dirs, worlds, strict=True))
     if workers == 1 or len(jobs) == 1:
