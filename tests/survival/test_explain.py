@@ -38,6 +38,11 @@ def test_arc_rate_sentence() -> None:
         ("mystery_signal", {"mystery_signal": 0.5}, "mystery_signal = 0.5"),
         ("oil_c_level", {"oil_c_level": np.nan}, "tube oil temperature not measured"),
         (
+            "twin_median_days_left",
+            {"twin_median_days_left": 120.0},
+            "twin's median days left more than 120 days",
+        ),
+        (
             "twin_hazard_index",
             {
                 "twin_hazard_index": -1.2,
@@ -49,7 +54,15 @@ def test_arc_rate_sentence() -> None:
             "twin's median days left 96 days",
         ),
     ],
-    ids=["kelvin", "percent", "thousands", "unknown_feature", "missing", "said_through_parts"],
+    ids=[
+        "kelvin",
+        "percent",
+        "thousands",
+        "unknown_feature",
+        "missing",
+        "beyond_the_plan",
+        "said_through_parts",
+    ],
 )
 def test_sentences(feature: str, row: dict[str, float], text: str) -> None:
     assert describe(feature, pd.Series(row)) == text

@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 
 from equiptwin.features.events import SIGNAL_CODES, event_column
-from equiptwin.features.twin_state import TWIN_HORIZONS
+from equiptwin.features.twin_state import PLAN_DAYS, TWIN_HORIZONS
 from equiptwin.twin.xray_tube import XrayTubeModel
 
 
@@ -37,6 +37,8 @@ class FeatureText:
     parts : tuple of str, default ()
         For a feature derived from others (the twin's hazard index), the features it is
         said through instead of its own number.
+    cap : float or None, default None
+        A value the feature is capped at (the twin's plan length): said "more than".
     """
 
     label: str
@@ -45,11 +47,14 @@ class FeatureText:
     baseline: str | None = None
     baseline_when: str = "three weeks ago"
     parts: tuple[str, ...] = ()
+    cap: float | None = None
 
     def sentence(self, value: float, baseline: float | None = None) -> str:
         """Return the phrase for ``value`` (and its baseline when known)."""
         if is_missing(value):
             return f"{self.label} not measured"
+        if self.cap is not None and value >= self.cap:
+            return f"{self.label} more than {number(self.cap * self.scale)}{self.unit}"
         text = f"{self.label} {number(value * self.scale)}{self.unit}"
         if baseline is None or is_missing(baseline):
             return text
@@ -132,8 +137,12 @@ def feature_texts() -> dict[str, FeatureText]:
         "cum_scan_s": FeatureText("beam-on time since installation", " s"),
         "twin_health": FeatureText("twin health index", ""),
         "twin_health_q10": FeatureText("twin health index (pessimistic, 10%)", ""),
-        "twin_median_days_left": FeatureText("twin's median days left", " days"),
-        "twin_window_start_days": FeatureText("twin's failure window opens in", " days"),
+        "twin_median_days_left": FeatureText(
+            "twin's median days left", " days", cap=float(PLAN_DAYS)
+        ),
+        "twin_window_start_days": FeatureText(
+            "twin's failure window opens in", " days", cap=float(PLAN_DAYS)
+        ),
         "twin_filament_loss": FeatureText("filament mass lost (twin)", "%", scale=100.0),
         "twin_vacuum_damage": FeatureText("vacuum damage (twin)", "%", scale=100.0),
         "twin_bearing_wear": FeatureText("anode bearing wear (twin)", "%", scale=100.0),
