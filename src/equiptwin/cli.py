@@ -564,9 +564,10 @@ def runs(ctx: _Context, limit: int) -> None:
 
 @cli.command(
     epilog="Example: equiptwin --pipeline pipelines/sample.toml evaluate out/worlds/seed-* "
-    "--out out/operations   (worlds from `equiptwin simulate out/worlds/seed-7 --systems 8 "
-    "--days 515 --seed 7 --volume reduced --wear-scale 8`; each world's backtest is made "
-    "under OUT/backtests/<world> unless it is there already)"
+    "--out out/operations --days 365   (worlds from `equiptwin simulate out/worlds/seed-7 "
+    "--systems 8 --days 880 --seed 7 --volume reduced --wear-scale 8`: 150 days of history, "
+    "the evaluated year, a buffer year; each world's backtest is made under "
+    "OUT/backtests/<world> unless it is there already)"
 )
 @click.argument(
     "worlds", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False, path_type=Path)
