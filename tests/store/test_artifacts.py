@@ -109,8 +109,27 @@ def test_versions_are_never_overwritten(
         (lambda f: (f / CARD_FILE).unlink(), "not a stored model"),
         (lambda f: (f / "booster.ubj").write_bytes(b"garbage"), "missing or changed"),
         (lambda f: (f / "extras.json").unlink(), "missing or changed"),
+        (
+            lambda f: _edit_card(
+                f,
+                hyperparameters={
+                    **json.loads((f / CARD_FILE).read_text())["hyperparameters"],
+                    "offset_p_fail": "twin_p_fail_30d",
+                },
+            ),
+            r"hyperparameter\(s\) \['offset_p_fail'\] that this version",
+        ),
     ],
-    ids=["format", "xgboost_major", "estimator", "corrupt_card", "no_card", "booster", "extras"],
+    ids=[
+        "format",
+        "xgboost_major",
+        "estimator",
+        "corrupt_card",
+        "no_card",
+        "booster",
+        "extras",
+        "retired_hyperparameter",
+    ],
 )
 def test_incompatible_or_corrupt_models_are_refused(
     saved: Path, damage: Callable[[Path], object], match: str

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import inspect
 import json
 import os
 import shutil
@@ -322,7 +323,16 @@ def load_model(
             f"card's {card.features}. {_FIX}"
         )
     extras = json.loads((folder / EXTRAS_FILE).read_text(encoding="utf-8"))
-    model = MODEL_CLASSES[card.estimator](**card.hyperparameters)
+    cls = MODEL_CLASSES[card.estimator]
+    known = set(inspect.signature(cls.__init__).parameters) - {"self"}
+    unknown = sorted(set(card.hyperparameters) - known)
+    if unknown:
+        raise ModelCompatibilityError(
+            f"{folder}: model {card.model_version} was saved with {card.estimator} "
+            f"hyperparameter(s) {unknown} that this version of equiptwin no longer has "
+            f"(it knows {sorted(known)}). {_FIX}"
+        )
+    model = cls(**card.hyperparameters)
     model.restore(booster, list(card.features), extras["model"])
     if card.calibration is None:
         return model, card
