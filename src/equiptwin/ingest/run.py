@@ -184,17 +184,16 @@ class _Run:
         row = self._row(source, reader.identity, size, mtime, len(data), reader.prefix_hex())
         stored = store_table_file(self.engine, source.source, data, ctx, row, self.run_id)
         row = replace(row, lines=stored.lines)
-        records = stored.records
         if stored.lives is not None:
             self.rows["component_lives"] = stored.lives
         table_name = stored.table
         self.lines += stored.lines
         self.quarantined.update(quarantine.counts())
         self.manifest[source.rel] = row
-        self.rows[table_name] += len(records)
+        self.rows[table_name] += stored.n_records
         self.files["read"] += 1
         if source.source == "assets":
-            for r in records:
+            for r in stored.registry:
                 self.systems[r["system_id"]] = r["timezone"]
                 self.sites[r["system_id"]] = (r["site"], r["modality"])
 

@@ -7,7 +7,7 @@ re-derive the component lives, in the same transaction as the rows and the manif
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -32,20 +32,32 @@ TABLES: dict[str, tuple[Callable[[bytes, BlockContext], ParsedBlock], str, list[
 }
 
 
+UPSERT_ROWS = 20_000
+"""Rows per upsert statement: a large fleet's schedule holds about a million bookings,
+and building all their parameters at once took gigabytes."""
+
+
 @dataclass(frozen=True)
 class StoredTable:
     """What one table file put in the store."""
 
     table: str
-    records: list[dict[str, Any]]
+    n_records: int
     lines: int
     lives: int | None
+    registry: list[dict[str, Any]]
 
 
-def _records(frame: pd.DataFrame | None) -> list[dict[str, Any]]:
-    if frame is None or frame.empty:
-        return []
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [{str(k): v for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def _chunks(frame: pd.DataFrame | None) -> Iterator[list[dict[str, Any]]]:
+    """Yield the frame's rows as records, :data:`UPSERT_ROWS` at a time."""
+    if frame is None:
+        return
+    for start in range(0, len(frame), UPSERT_ROWS):
+        yield _records(frame.iloc[start : start + UPSERT_ROWS])
 
 
 def store_table_file(
@@ -71,20 +83,25 @@ def store_table_file(
     Returns
     -------
     StoredTable
-        The table, the upserted records, the lines read and, for the registry and work
-        orders, how many component lives exist now.
+        The table, how many records were upserted, the lines read, for the registry and
+        work orders how many component lives exist now, and the registry's records.
     """
     parse, table_name, keys = TABLES[source]
     block = parse(data, ctx)
-    records = _records(block.frame)
+    n_records = 0
     n_lives = None
     with engine.begin() as conn:
-        upsert(conn, Base.metadata.tables[table_name], records, keys)
+        registry: list[dict[str, Any]] = []
+        for records in _chunks(block.frame):
+            upsert(conn, Base.metadata.tables[table_name], records, keys)
+            n_records += len(records)
+            if source == "assets":
+                registry += records
         if source == "assets":
-            anchors = [life for r in records if (life := lives.first_life(r))]
+            anchors = [life for r in registry if (life := lives.first_life(r))]
             upsert(conn, Base.metadata.tables[ComponentLife.__tablename__], anchors, ["life_id"])
         if source in ("assets", "service_records"):
             n_lives = lives.refresh(conn)
         write_quarantine(conn, ctx.quarantine, run_id)
         manifest.save(conn, [replace(row, lines=block.lines)])
-    return StoredTable(table_name, records, block.lines, n_lives)
+    return StoredTable(table_name, n_records, block.lines, n_lives, registry)

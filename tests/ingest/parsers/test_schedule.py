@@ -50,6 +50,15 @@ def test_fhir_bundle_gives_the_same_columns(make_ctx: Callable[..., BlockContext
     assert "DOE" not in frame.to_csv()
 
 
+def test_a_truncated_bundle_is_refused_whole(make_ctx: Callable[..., BlockContext]) -> None:
+    ctx = make_ctx("schedule_fhir")
+    data = _bundle()
+    parsed = parse_schedule_fhir(data[: len(data) // 2], ctx)
+    assert parsed.frame is not None and parsed.frame.empty  # nothing half-read is kept
+    (item,) = [r for r in ctx.quarantine.items if r.reason == "malformed"]
+    assert item.line == 0 and "one JSON Bundle" in item.message
+
+
 def test_csv_patient_columns_are_dropped_and_refs_hashed(
     make_ctx: Callable[..., BlockContext],
 ) -> None:

@@ -10,9 +10,10 @@ one referencing a ``Patient``; the exam code is the first coding of ``serviceTyp
 
 from __future__ import annotations
 
-import json
+import io
 from typing import Any
 
+import ijson
 import pandas as pd
 
 from equiptwin.formats import PRIORITIES, SCHEDULE_COLUMNS
@@ -137,6 +138,30 @@ def _code(resource: dict[str, Any]) -> str:
     return ""
 
 
+def _appointment_row(entry: object, number: int, ctx: BlockContext) -> dict[str, object] | None:
+    """Return one Bundle entry as an ``appointments`` row; quarantine a non-Appointment."""
+    resource = entry.get("resource", {}) if isinstance(entry, dict) else {}
+    if not isinstance(resource, dict) or resource.get("resourceType") != "Appointment":
+        kind = resource.get("resourceType") if isinstance(resource, dict) else resource
+        ctx.reject(
+            number, "resourceType", "bad_value", "an entry must be an Appointment", str(kind)
+        )
+        return None
+    participants = resource.get("participant", [])
+    return {
+        "appointment_id": str(resource.get("id", "")),
+        "system_id": _reference(participants, "Device"),
+        "site": "",
+        "modality": "",
+        "start": str(resource.get("start", "")),
+        "duration_min": str(resource.get("minutesDuration", "")),
+        "priority": _priority(resource),
+        "exam_code": _code(resource),
+        "patient_ref": ctx.privacy.patient_ref(_reference(participants, "Patient")) or "",
+        "_line": number,
+    }
+
+
 def parse_schedule_fhir(data: bytes, ctx: BlockContext) -> ParsedBlock:
     """Parse a FHIR R4 ``Bundle`` of ``Appointment`` resources into ``appointments`` rows.
 
@@ -154,41 +179,18 @@ def parse_schedule_fhir(data: bytes, ctx: BlockContext) -> ParsedBlock:
         Appointment or lacks a field is quarantined (line = entry number).
     """
     text = decode_text(data, ctx)
+    rows: list[dict[str, object]] = []
     try:
-        bundle = json.loads(text)
-    except json.JSONDecodeError as exc:
-        ctx.reject(
-            0, "file", "malformed", f"the file must be one JSON Bundle ({exc.msg})", text[:200]
-        )
+        # Entry by entry (ijson), not the whole tree: a fleet's bundle runs to hundreds of
+        # megabytes, and its parsed tree to gigabytes.
+        entries = ijson.items(io.BytesIO(text.encode("utf-8")), "entry.item", use_float=True)
+        for number, entry in enumerate(entries, start=1):
+            row = _appointment_row(entry, number, ctx)
+            if row is not None:
+                rows.append(row)
+    except ijson.JSONError as exc:
+        ctx.reject(0, "file", "malformed", f"the file must be one JSON Bundle ({exc})", text[:200])
         return ParsedBlock(frame=pd.DataFrame(columns=list(COLUMNS)), lines=text.count("\n"))
-    rows = []
-    entries = bundle.get("entry", []) if isinstance(bundle, dict) else []
-    for number, entry in enumerate(entries, start=1):
-        resource = entry.get("resource", {}) if isinstance(entry, dict) else {}
-        if resource.get("resourceType") != "Appointment":
-            ctx.reject(
-                number,
-                "resourceType",
-                "bad_value",
-                "an entry must be an Appointment",
-                str(resource.get("resourceType")),
-            )
-            continue
-        participants = resource.get("participant", [])
-        rows.append(
-            {
-                "appointment_id": str(resource.get("id", "")),
-                "system_id": _reference(participants, "Device"),
-                "site": "",
-                "modality": "",
-                "start": str(resource.get("start", "")),
-                "duration_min": str(resource.get("minutesDuration", "")),
-                "priority": _priority(resource),
-                "exam_code": _code(resource),
-                "patient_ref": ctx.privacy.patient_ref(_reference(participants, "Patient")) or "",
-                "_line": number,
-            }
-        )
     frame = pd.DataFrame(rows, columns=[*COLUMNS, "_line"])
     frame = _finish(frame, "ISO8601", "system", ctx)
     return ParsedBlock(frame=frame, lines=text.count("\n") + 1)
