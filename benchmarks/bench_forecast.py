@@ -7,8 +7,8 @@ forecasts the days up to the next cut. Scores and alert metrics are computed on 
 out-of-time forecasts only. Recall over failures with precursors uses the simulator's
 truth, which ingest never reads.
 
-Run: ``python benchmarks/bench_forecast.py [--systems 30] [--days 365] [--seed 4242]``.
-Writes ``benchmarks/results/forecast.json``.
+Run: ``python benchmarks/bench_forecast.py [--systems 30] [--days 365] [--seed 4242]
+[--out FILE]``. Writes ``benchmarks/results/forecast.json`` by default.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--seed", type=int, default=4242)
     parser.add_argument("--train-days", type=int, default=150)
+    parser.add_argument("--out", type=Path, default=RESULT, help="the JSON result file")
     args = parser.parse_args()
     config = load_pipeline(ROOT / "pipelines" / "sample.toml")
     config = dataclasses.replace(
@@ -84,8 +85,8 @@ def main() -> None:
     print(result.scores.round(3).to_string(index=False))
     print(overall.round(3).to_string(index=False))
     print({k: round(v, 1) for k, v in timings.items()})
-    RESULT.parent.mkdir(parents=True, exist_ok=True)
-    RESULT.write_text(
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(
         json.dumps(
             {
                 "fleet": {
@@ -108,7 +109,7 @@ def main() -> None:
         ),
         encoding="utf-8",
     )
-    print(f"written {RESULT}")
+    print(f"written {args.out}")
 
 
 if __name__ == "__main__":
