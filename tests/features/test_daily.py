@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from equiptwin.features.daily import tube_model, xray_daily
+from equiptwin.features.daily import xray_daily
+from equiptwin.twin.registry import tube_model
 
 
 def _exposures(system_id: str, modality: str, n: int = 40) -> pd.DataFrame:

@@ -19,13 +19,15 @@ A day with no records has NaN indicators (not zero): missing data is not a healt
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from equiptwin.twin.coldhead import ColdheadModel
-from equiptwin.twin.xray_tube import RADIOGRAPHY_REFERENCE, XrayTubeModel
+from equiptwin.twin.registry import tube_model
+from equiptwin.twin.xray_tube import XrayTubeModel
 
 ARC_CODES: tuple[int, ...] = (2301, 2302)
 TRIP_CODE = 7120
@@ -43,15 +45,16 @@ def _code_counts(event_counts: pd.DataFrame, codes: tuple[int, ...], name: str) 
     return picked.groupby(KEY)["n"].sum().rename(name).astype(float)
 
 
-def tube_model(modality: str) -> XrayTubeModel:
-    """Return the X-ray tube physics of a modality (radiography has its own reference day).
+def _tube_models(
+    system_ids: pd.Series | pd.Index, modality_of: Mapping[str, str]
+) -> Iterator[tuple[XrayTubeModel, npt.NDArray[np.bool_]]]:
+    """Yield each modality's tube model with the mask of its systems' rows.
 
-    The reference mA that filament currents are rescaled to differs between CT and
-    radiography tubes: read with CT's, a new radiography tube's filament current is about
-    11% below what its twin expects, and the twin then slows every wear of the tube.
+    A system ``modality_of`` does not name gets CT's model.
     """
-    reference = RADIOGRAPHY_REFERENCE if modality == "XR" else {}
-    return XrayTubeModel(**reference)
+    modality = pd.Series(system_ids).map(modality_of).fillna("CT").astype(str).to_numpy()
+    for name in np.unique(modality):
+        yield tube_model(str(name)), modality == name
 
 
 def xray_daily(
@@ -68,20 +71,19 @@ def xray_daily(
         Columns ``system_id``, ``day`` (datetime64, midnight UTC), ``code``, ``n``.
     modality_of : mapping of str to str
         Each system's modality (``CT``, ``XR``): its tube's physics
-        (:func:`tube_model`) normalises the readings by load; CT's for a system not in it.
+        (:func:`~equiptwin.twin.registry.tube_model`; the reference mA differs, and read
+        with CT's a new radiography tube's filament current is about 11% below what its
+        twin expects) normalises the readings by load; CT's for a system not in it.
 
     Returns
     -------
     pandas.DataFrame
         Indexed by (``system_id``, ``day``), the columns listed in the module docstring.
     """
-    modality = exposures["system_id"].map(modality_of).fillna("CT").astype(str)
-    filament_ref_a = pd.Series(np.nan, index=exposures.index, dtype=np.float64)
-    for name, rows in exposures.groupby(modality.to_numpy()).groups.items():
-        part = exposures.loc[rows]
-        filament_ref_a[rows] = tube_model(str(name)).reference_filament_a(
-            part["ma"], part["filament_a"]
-        )
+    ma, filament_a = exposures["ma"].to_numpy(), exposures["filament_a"].to_numpy()
+    filament_ref_a = np.full(len(exposures), np.nan)
+    for model, rows in _tube_models(exposures["system_id"], modality_of):
+        filament_ref_a[rows] = model.reference_filament_a(ma[rows], filament_a[rows])
     frame = exposures.assign(
         day=_utc_day(exposures["ts"]),
         energy_j=exposures["kvp"] * exposures["ma"] * exposures["exposure_s"],
@@ -97,14 +99,10 @@ def xray_daily(
         coastdown_s=("coastdown_s", "median"),
     )
     daily["exams"] = daily["exams"].astype(float)
-    new_tube_oil = pd.Series(np.nan, index=daily.index, dtype=np.float64)
-    systems = pd.Series(daily.index.get_level_values("system_id"))
-    day_modality = systems.map(modality_of).fillna("CT").astype(str).to_numpy()
-    for name in np.unique(day_modality):
-        model = tube_model(str(name))
-        rows = day_modality == name
-        power_w = daily.loc[rows, "energy_j"].to_numpy() / model.parameters["duty_s"]
-        new_tube_oil[rows] = model.oil_temp_c(power_w, 0.0)
+    energy_j = daily["energy_j"].to_numpy()
+    new_tube_oil = np.full(len(daily), np.nan)
+    for model, rows in _tube_models(daily.index.get_level_values("system_id"), modality_of):
+        new_tube_oil[rows] = model.oil_temp_c(energy_j[rows] / model.parameters["duty_s"], 0.0)
     daily["oil_resid_c"] = daily["oil_c"] - new_tube_oil
     arcs = _code_counts(event_counts, ARC_CODES, "arc_count")
     out = daily.join(arcs, how="outer")

@@ -29,8 +29,7 @@ from equiptwin.sim.workload import PROTOCOLS, Bookings, Exposures, draw_bookings
 from equiptwin.sim.writers import GZIP_LEVEL, MISSING_DAY_P, write_bytes
 from equiptwin.twin.base import DegradationModel
 from equiptwin.twin.coldhead import ColdheadModel
-from equiptwin.twin.registry import scaled_model
-from equiptwin.twin.xray_tube import RADIOGRAPHY_REFERENCE, XrayTubeModel
+from equiptwin.twin.registry import scaled_model, tube_model
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -114,8 +113,7 @@ def simulate_system(
     model: DegradationModel
     if system.component == "xray_tube":
         # Radiography tubes wear against their own reference day (counted in exposures).
-        reference = RADIOGRAPHY_REFERENCE if system.modality == "XR" else {}
-        model = tube = scaled_model(XrayTubeModel, spec.wear_scale, **reference)
+        model = tube = tube_model(system.modality, spec.wear_scale)
         exposures = draw_exposures(system, bookings, spec.days, r_work)
         trace = run_tube(tube, exposures, spec.days, system.component_age_days, r_phys)
         readings = read_tube(tube, exposures, trace, r_read)

@@ -57,11 +57,22 @@ def scaled_model(cls: type[M], wear_scale: float, **parameters: float) -> M:
     return cls(**overrides, **parameters)
 
 
+def tube_model(modality: str, wear_scale: float = 1.0) -> XrayTubeModel:
+    """Return the X-ray tube model of a modality, scaled.
+
+    A radiography (``XR``) tube wears against its own reference day and reads its
+    filament current at its own reference mA
+    (:data:`~equiptwin.twin.xray_tube.RADIOGRAPHY_REFERENCE`); CT tubes use the defaults.
+    The simulator, the twin and the daily aggregates all take the tube from here.
+    """
+    reference = RADIOGRAPHY_REFERENCE if modality == "XR" else {}
+    return scaled_model(XrayTubeModel, wear_scale, **reference)
+
+
 def component_model(component: str, modality: str, wear_scale: float = 1.0) -> DegradationModel:
     """Return the model of a system's ``component`` (``xray_tube`` or ``coldhead``), scaled.
 
-    A radiography (``XR``) tube wears against its own reference day
-    (:data:`~equiptwin.twin.xray_tube.RADIOGRAPHY_REFERENCE`), as the simulator's do.
+    A radiography (``XR``) tube is :func:`tube_model`'s.
 
     Raises
     ------
@@ -75,5 +86,6 @@ def component_model(component: str, modality: str, wear_scale: float = 1.0) -> D
         raise KeyError(
             f"no degradation model for component {component!r}; known: {known}"
         ) from None
-    reference = RADIOGRAPHY_REFERENCE if modality == "XR" and cls is XrayTubeModel else {}
-    return scaled_model(cls, wear_scale, **reference)
+    if cls is XrayTubeModel:
+        return tube_model(modality, wear_scale)
+    return scaled_model(cls, wear_scale)
