@@ -119,6 +119,12 @@ def _event_counts(
     return counts
 
 
+def _modalities(engine: sa.Engine, system_ids: Sequence[str] | None) -> dict[str, str]:
+    query = sa.select(System.system_id, System.modality)
+    with engine.connect() as conn:
+        return dict(conn.execute(_of_systems(query, System.system_id, system_ids)).tuples().all())
+
+
 def _booked_scan_h(
     engine: sa.Engine, first: dt.date, end: dt.date, system_ids: Sequence[str] | None
 ) -> pd.Series:
@@ -181,9 +187,7 @@ def system_daily(
     hi = dt.datetime.combine(end, dt.time(), dt.UTC)
     systems = None if system_ids is None else list(system_ids)
     counts = _event_counts(engine, first, end, systems)
-    lives = read_lives(engine, systems)
-    modality_of = dict(zip(lives["system_id"], lives["modality"], strict=True))
-    tube = xray_daily(archive.read_exposures(systems, lo, hi), counts, modality_of)
+    tube = xray_daily(archive.read_exposures(systems, lo, hi), counts, _modalities(engine, systems))
     cold = coldhead_daily(
         archive.read_cryo(systems, lo, hi),
         counts,
