@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import inspect
 import json
 import os
 import shutil
@@ -324,8 +323,8 @@ def load_model(
         )
     extras = json.loads((folder / EXTRAS_FILE).read_text(encoding="utf-8"))
     cls = MODEL_CLASSES[card.estimator]
-    known = set(inspect.signature(cls.__init__).parameters) - {"self"}
-    unknown = sorted(set(card.hyperparameters) - known)
+    known = cls.param_names()
+    unknown = sorted(set(card.hyperparameters) - set(known))
     if unknown:
         raise ModelCompatibilityError(
             f"{folder}: model {card.model_version} was saved with {card.estimator} "

@@ -43,10 +43,14 @@ class SurvivalEstimator(ABC):
 
     feature_names_: list[str]
 
+    @classmethod
+    def param_names(cls) -> list[str]:
+        """Return the names of the constructor's hyperparameters."""
+        return [name for name in inspect.signature(cls.__init__).parameters if name != "self"]
+
     def get_params(self) -> dict[str, Any]:
         """Return the constructor's hyperparameters by name."""
-        names = inspect.signature(type(self).__init__).parameters
-        return {name: getattr(self, name) for name in names if name != "self"}
+        return {name: getattr(self, name) for name in self.param_names()}
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
