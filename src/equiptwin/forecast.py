@@ -25,11 +25,15 @@ class Driver:
         Its contribution to the model's log-hazard (positive raises the risk).
     text : str
         A sentence such as ``"arc rate 9/day, up from 0.3 three weeks ago"``.
+    signals : tuple of str, default ()
+        Further features the sentence names: the signal behind the twin's worst wear when
+        ``feature`` is the twin's hazard index (the report plots them as drivers too).
     """
 
     feature: str
     contribution: float
     text: str
+    signals: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

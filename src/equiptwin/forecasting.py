@@ -276,7 +276,9 @@ def store_forecasts(engine: sa.Engine, forecasts: Sequence[FailureForecast]) -> 
             "window_end": f.window_end,
             "median_days_left": f.median_days_left,
             "alert": False,
-            "drivers": {"drivers": [[d.feature, d.contribution, d.text] for d in f.drivers]},
+            "drivers": {
+                "drivers": [[d.feature, d.contribution, d.text, list(d.signals)] for d in f.drivers]
+            },
         }
         for f in forecasts
     ]

@@ -54,6 +54,13 @@ def test_drivers_name_their_indicators_and_event_codes() -> None:
     assert driver_codes(DRIVERS) == [2320]
 
 
+def test_the_twins_driver_names_the_signal_behind_its_worst_wear() -> None:
+    twin = Driver("twin_hazard_index", 0.4, "degradation twin: ...", ("ev_2301_sum_7d",))
+    worn = Driver("twin_hazard_index", 0.4, "degradation twin: ...", ("oil_resid_c_level",))
+    assert driver_codes([twin]) == [2301] and driver_indicators([twin]) == []
+    assert driver_indicators([worn]) == ["oil_resid_c"] and driver_codes([worn]) == []
+
+
 def test_trend_panels_put_drivers_first_and_skip_what_was_not_seen() -> None:
     indicators, codes = trend_panels(_daily(), "xray_tube", DRIVERS)
     assert indicators == ["coastdown_s", "filament_a"]  # oil never measured

@@ -10,7 +10,7 @@ from equiptwin.features.texts import FEATURE_TEXTS, FeatureText
 from equiptwin.forecast import Driver
 from equiptwin.survival.baselines import KaplanMeier
 from equiptwin.survival.calibrate import CalibratedEstimator
-from equiptwin.survival.explain import describe, explain
+from equiptwin.survival.explain import describe, explain, named_signals
 from equiptwin.survival.gbm import XGBAFT, XGBCox, XGBSurvival
 from equiptwin.survival.synthetic import synthetic_fleet
 from equiptwin.survival.target import SurvivalTarget
@@ -93,6 +93,8 @@ def test_the_twin_is_said_with_its_worst_wear_and_the_signal_showing_it() -> Non
     assert describe("twin_hazard_index", row).endswith(
         "vacuum damage (twin) 90%, arc rate 9/day, up from 0.3 three weeks ago"
     )
+    assert named_signals("twin_hazard_index", row) == ("ev_2301_sum_7d",)
+    assert named_signals("ev_2301_sum_7d", row) == ()
 
 
 def test_down_and_unchanged_trends() -> None:

@@ -141,20 +141,25 @@ def survival_plot(
     return to_data_uri(fig)
 
 
+def _driver_features(drivers: Sequence[Driver]) -> list[str]:
+    """Return each driver's feature and the signals its sentence names, in driver order."""
+    return [feature for d in drivers for feature in (d.feature, *d.signals)]
+
+
 def driver_indicators(drivers: Sequence[Driver]) -> list[str]:
     """Return the indicators (``filament_a`` ...) named by the drivers, in driver order."""
     out: list[str] = []
-    for d in drivers:
+    for feature in _driver_features(drivers):
         for name in INDICATOR_WORDS:
-            if d.feature.startswith(f"{name}_") and name not in out:
+            if feature.startswith(f"{name}_") and name not in out:
                 out.append(name)
     return out
 
 
 def driver_codes(drivers: Sequence[Driver]) -> list[int]:
     """Return the event codes named by the drivers (``ev_2301_sum_7d`` -> 2301)."""
-    codes = [int(m.group(1)) for d in drivers if (m := _EVENT_FEATURE.match(d.feature))]
-    return list(dict.fromkeys(codes))
+    matches = (_EVENT_FEATURE.match(f) for f in _driver_features(drivers))
+    return list(dict.fromkeys(int(m.group(1)) for m in matches if m))
 
 
 def trend_panels(

@@ -147,7 +147,11 @@ def stored_forecasts(
             window_end=_date(r["window_end"]),
             window_coverage=window_coverage,
             median_days_left=r["median_days_left"],
-            drivers=tuple(Driver(str(f), float(c), str(t)) for f, c, t in stored),
+            drivers=tuple(
+                # rows stored before drivers named their signals hold three items
+                Driver(str(f), float(c), str(t), tuple(str(x) for x in (rest[0] if rest else ())))
+                for f, c, t, *rest in stored
+            ),
             model_version=r["model_version"],
         )
         out.append((forecast, bool(r["alert"])))

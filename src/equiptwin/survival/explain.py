@@ -60,6 +60,19 @@ def describe(feature: str, row: pd.Series, table: Mapping[str, FeatureText] = FE
     return spec.sentence(value, baseline)
 
 
+def named_signals(
+    feature: str, row: pd.Series, table: Mapping[str, FeatureText] = FEATURE_TEXTS
+) -> tuple[str, ...]:
+    """Return the logged signals :func:`describe` names besides ``feature`` itself.
+
+    For a feature said through its parts (the twin's hazard index), the signal that shows
+    the twin's worst wear; nothing for any other feature.
+    """
+    spec = table.get(feature)
+    worst = _worst_wear(row) if spec is not None and spec.parts else None
+    return (worst.signal,) if worst is not None and worst.signal in row.index else ()
+
+
 def _worst_wear(row: pd.Series) -> WearSignal | None:
     """Return the twin's most advanced wear in ``row`` (``None`` when it has none)."""
     damage = {
@@ -127,7 +140,12 @@ def explain(
         row = X.iloc[i]
         out.append(
             tuple(
-                Driver(str(names[j]), float(values[i, j]), describe(str(names[j]), row, table))
+                Driver(
+                    str(names[j]),
+                    float(values[i, j]),
+                    describe(str(names[j]), row, table),
+                    named_signals(str(names[j]), row, table),
+                )
                 for j in order[i]
             )
         )
