@@ -134,6 +134,8 @@ def test_backtest_scores_every_model(
     )
     assert EQUIPTWIN in set(result.scores["model"])
     assert set(result.scores["model"]) == set(MODELS)
+    # With the truth, concordance is also scored with sudden failures read as censored.
+    assert result.scores["concordance_precursor"].between(0.0, 1.0).all()
     for name in ("forecasts.csv", "scores.csv", "alerts.csv", "evaluation.json"):
         assert (tmp_path / name).is_file()
     replayed = pd.read_csv(tmp_path / "forecasts.csv")

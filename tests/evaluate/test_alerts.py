@@ -8,7 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from equiptwin.evaluate.alerts import AlertRules, alert_metrics, alerts_from_probability
+from equiptwin.evaluate.alerts import (
+    AlertRules,
+    alert_metrics,
+    alerts_from_probability,
+    failure_leads,
+    paired_leads,
+)
 
 DATA_END = dt.date(2024, 7, 1)
 FIRST = pd.Timestamp("2024-01-01")
@@ -134,3 +140,33 @@ def test_inputs_are_checked(lives: pd.DataFrame, forecasts: pd.DataFrame) -> Non
     )
     with pytest.raises(ValueError, match="'ghost', which is not in `lives`"):
         alert_metrics(stray, lives, data_end=DATA_END)
+
+
+def test_paired_leads_compare_on_failures_both_alerted() -> None:
+    nan = float("nan")
+    leads = pd.DataFrame(
+        {
+            "model": ["ours"] * 3 + ["early few"] * 3,
+            "life_id": ["a", "b", "c"] * 2,
+            "lead_days": [10.0, 12.0, 5.0, 18.0, nan, nan],
+        }
+    )
+    table = paired_leads(leads, "ours").set_index("model")
+    row = table.loc["early few"]
+    assert row["both_alerted"] == 1
+    assert row["median_lead_days"] == 18.0 and row["reference_median_lead_days"] == 10.0
+    assert row["model_earlier"] == 1 and row["reference_earlier"] == 0
+    with pytest.raises(ValueError, match="reference"):
+        paired_leads(leads, "nobody")
+
+
+def test_failure_leads_are_what_the_alert_metrics_summarise(
+    lives: pd.DataFrame, forecasts: pd.DataFrame
+) -> None:
+    leads = failure_leads(forecasts, lives, data_end=DATA_END)
+    overall = _row(alert_metrics(forecasts, lives, data_end=DATA_END), "all")
+    assert len(leads) == overall["n_failures"]
+    assert leads["alerted"].sum() == overall["n_alerted"]
+    assert leads["lead_days"].median() == overall["median_lead_days"]
+    assert leads.loc["early_warned", "lead_days"] == 12.0
+    assert np.isnan(leads.loc["too_late", "lead_days"])

@@ -94,6 +94,15 @@ def test_censored_at_hides_later_outcomes() -> None:
     np.testing.assert_array_equal(known.event, [True, False, False])
 
 
+def test_as_censored_keeps_the_time_known_working() -> None:
+    y = SurvivalTarget.from_arrays([5.0, 20.0, 3.0], [True, True, False], upper_days=[5, 24, INF])
+    out = y.as_censored([False, True, True])
+    np.testing.assert_array_equal(out.lower_days, y.lower_days)
+    np.testing.assert_array_equal(out.event, [True, False, False])
+    with pytest.raises(ValueError, match="rows"):
+        y.as_censored([True])
+
+
 def test_observed_by_horizon() -> None:
     y = SurvivalTarget.from_arrays(
         [5.0, 20.0, 3.0, 6.0], [True, False, False, True], upper_days=[5, INF, INF, 12]

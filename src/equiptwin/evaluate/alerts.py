@@ -117,6 +117,115 @@ def _episodes(rows: pd.DataFrame, length_days: int) -> pd.DataFrame:
     return out
 
 
+def _alert_rows(
+    forecasts: pd.DataFrame, life: pd.DataFrame, data_end: dt.date, rules: AlertRules
+) -> pd.DataFrame:
+    """Return the forecast rows each life was seen on, with outcomes and alert episodes."""
+    unknown = ~forecasts["life_id"].isin(life.index)
+    if unknown.any():
+        raise ValueError(
+            f"`forecasts` names life {forecasts.loc[unknown, 'life_id'].iloc[0]!r}, which is "
+            "not in `lives`; pass the lives table the forecasts were made for."
+        )
+    ended = pd.to_datetime(life["ended_on"]).to_numpy("datetime64[D]")
+    stop = np.datetime64(data_end, "D")
+    # A failure on or after data_end is not in the data yet (as in landmark_target).
+    failed = (life["end_reason"] == "failure").to_numpy() & ~np.isnat(ended) & (ended < stop)
+    seen_until = np.where(np.isnat(ended), stop, np.minimum(ended, stop))
+
+    rows = forecasts.loc[:, list(FORECAST_COLUMNS)].copy()
+    rows["as_of"] = pd.to_datetime(rows["as_of"]).to_numpy("datetime64[D]")
+    rows["alert"] = rows["alert"].astype(bool)
+    pos = life.index.get_indexer(pd.Index(rows["life_id"]))
+    rows["fail_on"] = np.where(failed[pos], ended[pos], np.datetime64("NaT"))
+    rows["seen_until"] = seen_until[pos]
+    rows = rows[rows["as_of"] < rows["seen_until"]]
+    return _episodes(rows.sort_values(["life_id", "as_of"], kind="stable"), rules.false_after_days)
+
+
+def _failures(rows: pd.DataFrame, rules: AlertRules) -> pd.DataFrame:
+    """Return the eligible failures by life: ``fail_on``, ``alerted``, ``lead_days``."""
+    lead = _days(rows["fail_on"] - rows["as_of"])
+    in_window = (lead >= rules.min_lead_days) & (lead <= rules.max_lead_days)
+    per_life = rows.assign(in_window=in_window, hit=in_window & rows["alert"].to_numpy())
+    failures = (
+        per_life[per_life["in_window"]]
+        .groupby("life_id")
+        .agg(fail_on=("fail_on", "first"), alerted=("hit", "any"))
+    )
+    first_hit = per_life[per_life["hit"]].groupby("life_id")["episode_start"].min()
+    failures["lead_days"] = _days(failures["fail_on"] - first_hit.reindex(failures.index))
+    return failures
+
+
+def failure_leads(
+    forecasts: pd.DataFrame,
+    lives: pd.DataFrame,
+    *,
+    data_end: dt.date,
+    rules: AlertRules | None = None,
+) -> pd.DataFrame:
+    """Return each eligible failure with whether it was alerted and its lead time.
+
+    Parameters
+    ----------
+    forecasts, lives, data_end, rules
+        As in :func:`alert_metrics`.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``life_id``: ``fail_on``, ``alerted`` (bool) and ``lead_days`` (NaN
+        when missed).
+    """
+    rules = rules or AlertRules()
+    _require(forecasts, FORECAST_COLUMNS, "forecasts")
+    _require(lives, LIVES_COLUMNS, "lives")
+    return _failures(_alert_rows(forecasts, lives.set_index("life_id"), data_end, rules), rules)
+
+
+def paired_leads(leads: pd.DataFrame, reference: str) -> pd.DataFrame:
+    """Compare lead times on the failures both a model and ``reference`` alerted.
+
+    A median lead time over the failures a model alerted favours a model that alerts
+    few of them early; on the failures both alerted, the two are compared like for like.
+
+    Parameters
+    ----------
+    leads : DataFrame
+        ``model``, ``life_id``, ``lead_days`` (NaN when missed), as from
+        :func:`failure_leads` per model.
+    reference : str
+        The model every other one is compared with.
+
+    Returns
+    -------
+    DataFrame
+        One row per other model: ``both_alerted`` (failures), ``median_lead_days`` of the
+        model and ``reference_median_lead_days`` over them, and ``reference_earlier``,
+        ``model_earlier`` (failures where one alerted strictly before the other).
+    """
+    wide = leads.pivot(index="life_id", columns="model", values="lead_days")
+    if reference not in wide.columns:
+        raise ValueError(f"`leads` has no rows of the reference model {reference!r}.")
+    rows = []
+    for model in (m for m in wide.columns if m != reference):
+        both = wide[[model, reference]].dropna()
+        rows.append(
+            {
+                "model": model,
+                "both_alerted": len(both),
+                "median_lead_days": float(both[model].median()) if len(both) else np.nan,
+                "reference_median_lead_days": float(both[reference].median())
+                if len(both)
+                else np.nan,
+                "model_earlier": int((both[model] > both[reference]).sum()),
+                "reference_earlier": int((both[reference] > both[model]).sum()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
 def alert_metrics(
     forecasts: pd.DataFrame,
     lives: pd.DataFrame,
@@ -154,37 +263,8 @@ def alert_metrics(
     _require(forecasts, FORECAST_COLUMNS, "forecasts")
     _require(lives, [*LIVES_COLUMNS, *by], "lives")
     life = lives.set_index("life_id")
-    unknown = ~forecasts["life_id"].isin(life.index)
-    if unknown.any():
-        raise ValueError(
-            f"`forecasts` names life {forecasts.loc[unknown, 'life_id'].iloc[0]!r}, which is "
-            "not in `lives`; pass the lives table the forecasts were made for."
-        )
-    ended = pd.to_datetime(life["ended_on"]).to_numpy("datetime64[D]")
-    stop = np.datetime64(data_end, "D")
-    # A failure on or after data_end is not in the data yet (as in landmark_target).
-    failed = (life["end_reason"] == "failure").to_numpy() & ~np.isnat(ended) & (ended < stop)
-    seen_until = np.where(np.isnat(ended), stop, np.minimum(ended, stop))
-
-    rows = forecasts.loc[:, list(FORECAST_COLUMNS)].copy()
-    rows["as_of"] = pd.to_datetime(rows["as_of"]).to_numpy("datetime64[D]")
-    rows["alert"] = rows["alert"].astype(bool)
-    pos = life.index.get_indexer(pd.Index(rows["life_id"]))
-    rows["fail_on"] = np.where(failed[pos], ended[pos], np.datetime64("NaT"))
-    rows["seen_until"] = seen_until[pos]
-    rows = rows[rows["as_of"] < rows["seen_until"]]
-    rows = _episodes(rows.sort_values(["life_id", "as_of"], kind="stable"), rules.false_after_days)
-
-    lead = _days(rows["fail_on"] - rows["as_of"])
-    in_window = (lead >= rules.min_lead_days) & (lead <= rules.max_lead_days)
-    per_life = rows.assign(in_window=in_window, hit=in_window & rows["alert"].to_numpy())
-    failures = (
-        per_life[per_life["in_window"]]
-        .groupby("life_id")
-        .agg(fail_on=("fail_on", "first"), alerted=("hit", "any"))
-    )
-    first_hit = per_life[per_life["hit"]].groupby("life_id")["episode_start"].min()
-    failures["lead_days"] = _days(failures["fail_on"] - first_hit.reindex(failures.index))
+    rows = _alert_rows(forecasts, life, data_end, rules)
+    failures = _failures(rows, rules)
 
     starts = (
         rows[rows["alert"]]

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from tqdm import tqdm
 
 from equiptwin.config import PipelineConfig
-from equiptwin.evaluate.alerts import alert_metrics
+from equiptwin.evaluate.alerts import alert_metrics, failure_leads, paired_leads
 from equiptwin.evaluate.truth import with_precursors
 from equiptwin.features.frame import data_range, read_lives, store_features
 from equiptwin.survival.base import SurvivalEstimator
@@ -111,7 +111,8 @@ class BacktestResult:
         ``component``, ``modality``, ``as_of``, ``p_fail_<h>d``, ``window_start_days``,
         ``window_end_days``, ``median_days_left``, ``risk``, ``alert``.
     scores : pandas.DataFrame
-        One row per model: concordance, integrated Brier, mean td-AUC, calibration error.
+        One row per model: concordance, integrated Brier, mean td-AUC, calibration error
+        (and the comparisons :func:`score` adds).
     alerts : pandas.DataFrame
         Alert metrics per model and group (modality, component, and ``all``).
     """
@@ -235,7 +236,11 @@ def score(
     lives : pandas.DataFrame
         Component lives with ``modality`` and ``component``; with ``has_precursor``
         (simulated truth) the alert table also reports recall over failures that showed
-        precursors.
+        precursors, and the scores ``concordance_precursor``: Harrell's concordance with
+        failures that showed none (sudden, which no forecast can rank) read as censored
+        at their failure. When equiptwin's model is among the forecasts, every other
+        model's scores compare lead times with it on the failures both alerted
+        (:func:`~equiptwin.evaluate.alerts.paired_leads`).
     start, end : datetime.date
         The replayed period.
     horizons_days : sequence of int
@@ -254,28 +259,43 @@ def score(
     before = landmark_data(features[days < pd.Timestamp(start)], lives, data_end=start)
     key = truth.rows[["life_id", "as_of"]].reset_index(names="row")
     grid = np.asarray(horizons_days, dtype=np.float64)
+    sudden = None
+    if "has_precursor" in lives.columns:
+        failed = lives["end_reason"].eq("failure") & ~lives["has_precursor"].astype(bool)
+        sudden = lives.loc[failed, "life_id"]
     score_rows = []
     alert_tables = []
+    leads = []
     for name, rows in forecasts.groupby("model", sort=False):
         joined = key.merge(rows, on=["life_id", "as_of"], how="inner")
         y = truth.y[joined["row"].to_numpy()]
         survival = 1.0 - joined[[f"p_fail_{h}d" for h in horizons_days]].to_numpy()
         curves = SurvivalCurves(grid, np.minimum.accumulate(survival, axis=1))
         auc = time_dependent_auc(before.y, y, curves)
-        score_rows.append(
-            {
-                "model": name,
-                "concordance": concordance(y, joined["risk"].to_numpy()),
-                "integrated_brier": integrated_brier(before.y, y, curves),
-                "td_auc_mean": auc.mean_auc,
-                "calibration_error": calibration_error(calibration_table(y, curves)),
-                "rows": len(joined),
-            }
-        )
+        risk = joined["risk"].to_numpy()
+        row = {
+            "model": name,
+            "concordance": concordance(y, risk),
+            "integrated_brier": integrated_brier(before.y, y, curves),
+            "td_auc_mean": auc.mean_auc,
+            "calibration_error": calibration_error(calibration_table(y, curves)),
+            "rows": len(joined),
+        }
+        if sudden is not None:
+            row["concordance_precursor"] = concordance(
+                y.as_censored(joined["life_id"].isin(sudden).to_numpy()), risk
+            )
+        score_rows.append(row)
         flagged = rows.assign(alert=rows[f"p_fail_{alert_horizon_days}d"] >= alert_p)
-        table = alert_metrics(flagged[["life_id", "as_of", "alert"]], lives, data_end=end)
+        flagged = flagged[["life_id", "as_of", "alert"]]
+        table = alert_metrics(flagged, lives, data_end=end)
         alert_tables.append(table.assign(model=name))
-    return pd.DataFrame(score_rows), pd.concat(alert_tables, ignore_index=True)
+        leads.append(failure_leads(flagged, lives, data_end=end).assign(model=name))
+    scores = pd.DataFrame(score_rows)
+    if EQUIPTWIN in set(scores["model"]):
+        paired = paired_leads(pd.concat(leads).reset_index(), EQUIPTWIN)
+        scores = scores.merge(paired, on="model", how="left")
+    return scores, pd.concat(alert_tables, ignore_index=True)
 
 
 def formats_csv(

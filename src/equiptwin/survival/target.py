@@ -183,6 +183,22 @@ class SurvivalTarget:
         lower = np.where(later, np.minimum(self.lower_days, limit), self.lower_days)
         return SurvivalTarget(lower, np.where(later, np.inf, self.upper_days))
 
+    def as_censored(self, rows: ArrayLike) -> SurvivalTarget:
+        """Return the target with the failures of ``rows`` read as censored.
+
+        A failure so marked becomes a right-censoring at the last time the row was known
+        working (``lower_days``): for example a failure mode no model is asked to rank.
+
+        Parameters
+        ----------
+        rows : array-like of bool, shape (n,)
+            ``True`` where the row's failure is read as censored.
+        """
+        mask = np.asarray(rows, dtype=bool)
+        if mask.shape != self.lower_days.shape:
+            raise ValueError(f"`rows` has shape {mask.shape} but the target has {len(self)} rows.")
+        return SurvivalTarget(self.lower_days, np.where(mask, np.inf, self.upper_days))
+
     def observed_by(self, horizon_days: float) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
         """Return ``(known, failed)``: whether failure within the horizon is known, and its value.
 
