@@ -8,9 +8,14 @@ over the first year of the backtest under every policy. Worlds run ``--buffer-da
 beyond that year (simulated and backtested), so that a policy that replaces early meets
 lives with known failures instead of running past what the world saw.
 
+With ``--p-open`` the department is also replayed with equiptwin's ticket rule at other
+thresholds (``policy.p_open``; the first is the headline): how downtime, cancellations,
+replacements, discarded life and cost trade off as tickets open earlier
+(``equiptwin_frontier`` in the JSON).
+
 Run: ``python benchmarks/bench_operations.py [--seeds 9101 9102 ...] [--work DIR]
-[--workers N]``. Worlds and backtests are kept in ``--work`` (delete the backtests to
-evaluate a newer model). Writes ``benchmarks/results/operations.json`` and
+[--workers N] [--p-open 0.2 0.1 ...]``. Worlds and backtests are kept in ``--work``
+(delete the backtests to evaluate a newer model). Writes ``benchmarks/results/operations.json`` and
 ``benchmarks/results/operations.png``.
 """
 
@@ -58,6 +63,22 @@ def per_known_exposure(runs: pd.DataFrame, component_days: float) -> pd.DataFram
     return out
 
 
+FRONTIER_METRICS: tuple[str, ...] = (
+    "unplanned_downtime_h",
+    "cancelled_short_notice",
+    "failures",
+    "planned_replacements",
+    "discarded_life_days",
+    "total_cost",
+)
+
+
+def frontier_row(runs: pd.DataFrame, policy: str) -> dict[str, float]:
+    """Return the mean over worlds of the frontier metrics of one policy's runs."""
+    means = runs[runs["policy"] == policy][list(FRONTIER_METRICS)].mean()
+    return {k: float(v) for k, v in means.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seeds", type=int, nargs="+", default=[9101, 9102, 9103, 9104, 9105])
@@ -73,6 +94,14 @@ def main() -> None:
     )
     parser.add_argument("--work", type=Path, default=Path("/tmp/equiptwin-bench-operations"))
     parser.add_argument("--workers", type=int, default=1, help="worlds replayed in parallel")
+    parser.add_argument(
+        "--p-open",
+        type=float,
+        nargs="+",
+        default=None,
+        help="equiptwin ticket thresholds to replay (the first is the headline; default: "
+        "the pipeline's policy.p_open only)",
+    )
     args = parser.parse_args()
     config = load_pipeline(ROOT / "pipelines" / "sample.toml")
     config = dataclasses.replace(
@@ -106,22 +135,35 @@ def main() -> None:
     timings["simulate_s"] = time.perf_counter() - t
     t = time.perf_counter()
     backtests = args.work / "backtests"
-    result = evaluate_worlds(
-        worlds,
-        args.work / "evaluate",
-        config,
-        utc_now,
-        backtests_dir=backtests,
-        workers=args.workers,
-        period_days=args.eval_days,
-        log=print,
-    )
+    thresholds = args.p_open or [float(config["policy.p_open"])]
+    results = []
+    for p_open in thresholds:
+        at = dataclasses.replace(config, values={**config.values, "policy.p_open": p_open})
+        results.append(
+            evaluate_worlds(
+                worlds,
+                args.work / f"evaluate-p{p_open}",
+                at,
+                utc_now,
+                backtests_dir=backtests,
+                workers=args.workers,
+                period_days=args.eval_days,
+                log=print,
+            )
+        )
     timings["backtest_and_evaluate_s"] = time.perf_counter() - t
+    result = results[0]
+    frontier = [
+        {"p_open": p, **frontier_row(r.runs, "equiptwin")}
+        for p, r in zip(thresholds, results, strict=True)
+    ]
+    frontier.append({"p_open": None, **frontier_row(result.runs, "threshold alarms")})
+    print(pd.DataFrame(frontier).round(3).to_string(index=False))
     table = result.table()
     print(table)
     print(json.dumps(result.goal, indent=2))
     RESULTS.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(args.work / "evaluate" / "operations.png", RESULTS / "operations.png")
+    shutil.copyfile(result.files[3], RESULTS / "operations.png")
     report = {
         "seeds": args.seeds,
         "fleet": fleet,
@@ -133,6 +175,10 @@ def main() -> None:
         "seconds": timings,
         "table": table.splitlines(),
         "goal": result.goal,
+        "p_open": thresholds[0],
+        "equiptwin_frontier": frontier,
+        "note_frontier": "equiptwin at each ticket threshold (p_open), the last row the "
+        "threshold alarms; means per world-year",
         "summary": result.summary.to_dict(orient="records"),
         "runs": result.runs.to_dict(orient="records"),
         "per_known_exposure": per_known_exposure(

@@ -12,7 +12,12 @@ from equiptwin.config import PipelineConfig
 from equiptwin.evaluate.advice import Advice
 from equiptwin.evaluate.exams import EXAM_OUTCOMES
 from equiptwin.evaluate.metrics import COST_PARTS, run_metrics
-from equiptwin.evaluate.operations import Outcome, simulate_department
+from equiptwin.evaluate.operations import (
+    AHEAD_TOLERANCE_DAYS,
+    Outcome,
+    simulate_department,
+    spare_lives,
+)
 from equiptwin.evaluate.policies import (
     Chances,
     Equiptwin,
@@ -201,3 +206,75 @@ def test_time_past_what_the_world_saw_is_reported(config: PipelineConfig) -> Non
     # so this run reaches the end of what the world saw before the period ends
     oracle = run_metrics(_run(short, Oracle(), config), config)
     assert 1.0 < oracle["beyond_world_days"] < 2 * DAYS
+
+
+def _ended(life_id: str, installed_day: int, fails_day: int, hour: float) -> WorldLife:
+    installed = local(installed_day, 0.0)
+    fails_h = (local(fails_day, hour) - installed).total_seconds() / 3600.0
+    return WorldLife(life_id, installed, fails_h, None, fails_h)
+
+
+def _running(life_id: str, installed_day: int, seen_until_day: int) -> WorldLife:
+    installed = local(installed_day, 0.0)
+    seen_h = (local(seen_until_day, 0.0) - installed).total_seconds() / 3600.0
+    return WorldLife(life_id, installed, None, None, seen_h)
+
+
+def _short_world() -> World:
+    """CT-A's second life, installed eight days after the first failed, was seen only a day
+    past the period; CT-B's lives are short, and its second (installed on day 3, failing
+    five and a half days later) is a spare."""
+    lives = {
+        "CT-A": (_ended("CT-A:0", -10, 4, 13.5), _running("CT-A:1", 12, DAYS + 1)),
+        "CT-B": (
+            _ended("CT-B:0", -3, 2, 10.0),
+            _ended("CT-B:1", 3, 8, 12.0),
+            _running("CT-B:2", 10, DAYS + 30),
+        ),
+    }
+    return replace(make_world(), lives=lives)
+
+
+def test_spare_lives_are_the_worlds_own_ended_lives() -> None:
+    world = _short_world()
+    origin = dt.datetime.combine(START, dt.time(0), tzinfo=dt.UTC)
+    # CT-B:0 was installed before the backtest; lives installed later than the longest
+    # ended life (CT-A:0, 14.6 days) before day DAYS + 30 might not have ended yet.
+    assert [life.life_id for life in spare_lives(world, "CT", origin)] == ["CT-B:1"]
+    assert spare_lives(world, "MR", origin) == ()
+
+
+def test_a_run_ahead_of_the_world_installs_spare_lives(config: PipelineConfig) -> None:
+    world = _short_world()
+    # Replacing before each failure starts CT-A:1 nine days before the world did, more
+    # than AHEAD_TOLERANCE_DAYS: it would outrun what the world saw, so CT-B's ended life
+    # stands in, again and again; its time can fail (once here, when no working day fell
+    # between the alert and the failure).
+    early = _run(world, Oracle(), config)
+    assert early.spare_lives >= 2 and early.beyond_world_days == 0
+    on_a = early.jobs[early.jobs["system_id"] == "CT-A"]
+    assert list(on_a["life_id"][:2]) == ["CT-A:0", "CT-B:1"]
+    assert set(on_a.loc[on_a["life_id"] == "CT-B:1", "kind"]) == {"planned", "failure"}
+    # Run to failure installs CT-A:1 five days early, within the tolerance: no spare life.
+    follow = _run(world, RunToFailure(), config)
+    assert follow.spare_lives == 0 and 0 < follow.beyond_world_days <= AHEAD_TOLERANCE_DAYS
+    assert set(follow.jobs["life_id"]) <= {"CT-A:0", "CT-B:0", "CT-B:1"}
+
+
+def test_a_sudden_failure_strikes_whatever_life_runs_then(config: PipelineConfig) -> None:
+    sudden = replace(_ended("CT-A:0", -10, 8, 10.0), sudden=True)
+    world = make_world()
+    world = replace(
+        world, lives={**world.lives, "CT-A": (sudden, _running("CT-A:1", 10, DAYS + 30))}
+    )
+    strike = hours_since_start(local(8, 10.0))
+    follow = _run(world, RunToFailure(), config).jobs
+    assert follow.loc[follow["kind"] == "failure", ["life_id", "start_h"]].values.tolist() == [
+        ["CT-A:0", pytest.approx(strike)]
+    ]
+    # replacing CT-A:0 at 12 days old (before the strike) does not dodge it: the new
+    # component fails then instead
+    early = _run(world, FixedInterval({"xray_tube": 12.0}, 3), config).jobs
+    failed = early[early["kind"] == "failure"]
+    assert failed[["life_id", "start_h"]].values.tolist() == [["CT-A:1", pytest.approx(strike)]]
+    assert not early.loc[early["life_id"] == "CT-A:0", "discarded_exact"].any()

@@ -1,7 +1,7 @@
 """What the forecast-based policies knew each day: a world's backtest, made honestly.
 
 The operations twin never forecasts by itself. It reads a backtest of the world
-(``equiptwin backtest``): ``forecasts.csv`` (equiptwin's forecasts and ticket alerts) and
+(``equiptwin backtest``): ``forecasts.csv`` (equiptwin's forecasts) and
 ``vendor_alarms.csv`` (how many vendor-style limits each day broke), made day by day with
 models retrained on earlier data only. When a world has no backtest yet, :func:`ensure_backtest`
 ingests it into a fresh store and runs one, so the evaluation can be rerun with a better
@@ -46,7 +46,8 @@ class Advice:
     horizons_days : tuple of int
         Horizons of the forecast probabilities.
     forecasts : Mapping of LifeDay to tuple of float
-        ``P(fail within h days)`` for each horizon, on days whose forecast raised an alert.
+        ``P(fail within h days)`` for each horizon, every forecast day (the policy applies
+        its own alert rule).
     alarms : frozenset of LifeDay
         Days on which at least one vendor-style limit was broken.
     """
@@ -100,13 +101,12 @@ def read_advice(world: World, backtest_dir: Path) -> Advice:
     horizons = tuple(
         sorted(int(c[len("p_fail_") : -1]) for c in forecasts.columns if c.startswith("p_fail_"))
     )
-    if forecasts.empty or not horizons or "alert" not in forecasts.columns:
-        raise ConfigError(f"{path}: needs forecast rows with `alert` and `p_fail_<h>d` columns.")
+    if forecasts.empty or not horizons:
+        raise ConfigError(f"{path}: needs forecast rows with `p_fail_<h>d` columns.")
     keys = _life_days(world, forecasts, path)
     columns = [f"p_fail_{h}d" for h in horizons]
-    alert = forecasts["alert"].astype(int).to_numpy() == 1
     chances = forecasts[columns].clip(0.0, 1.0).cummax(axis=1).to_numpy()
-    on = {k: tuple(map(float, p)) for k, p, a in zip(keys, chances, alert, strict=True) if a}
+    on = {k: tuple(map(float, p)) for k, p in zip(keys, chances, strict=True)}
     alarms_path = backtest_dir / ALARMS_FILE
     alarms = pd.read_csv(alarms_path, dtype={"as_of": str, "system_id": str})
     fired = alarms[alarms["limits_exceeded"] >= 1]

@@ -129,7 +129,8 @@ def _compare_world(
             )
         days = period_days
     rows = []
-    for policy in policies_for(advice, interval):
+    rule = {"horizon_days": int(config["policy.horizon_days"]), "p_open": config["policy.p_open"]}
+    for policy in policies_for(advice, interval, **rule):
         outcome = simulate_department(world, policy, config, start=advice.start, days=days)
         rows.append({"world": world.name, "policy": policy.name, **run_metrics(outcome, config)})
     return rows

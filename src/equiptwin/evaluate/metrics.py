@@ -11,9 +11,10 @@ Per run (one world, one policy; :func:`run_metrics`):
 * ``cancelled_no_room``: displaced exams with no room to rebook them;
 * ``discarded_life_days``: remaining component life thrown away at planned replacements
   (from the truth; a lower bound for lives the world never saw fail);
-* ``beyond_world_days``: component-days run past what the world saw, which cannot fail
-  in the replay (see :mod:`~equiptwin.evaluate.operations`): read failures and downtime
-  beside it;
+* ``spare_lives``: lives of other systems installed when the world's own next life could
+  not cover the rest of the period, and ``beyond_world_days``: component-days still run
+  past what the world saw, which cannot fail in the replay (see
+  :mod:`~equiptwin.evaluate.operations`): read failures and downtime beside them;
 * costs, in currency units: ``cost_parts`` (a part per replacement),
   ``cost_labour`` (engineer hours), ``cost_downtime`` (unplanned downtime at
   ``cost.downtime_per_day_<modality>`` / 24 per hour), ``cost_emergency``
@@ -100,6 +101,7 @@ def run_metrics(outcome: Outcome, config: PipelineConfig) -> dict[str, float]:
     out["cancelled_no_room"] = float(no_room.sum())
     out["discarded_life_days"] = float(planned["discarded_days"].sum())
     out["beyond_world_days"] = outcome.beyond_world_days
+    out["spare_lives"] = float(outcome.spare_lives)
     out["cost_parts"] = float(part_cost.sum())
     out["cost_labour"] = float(hours.sum()) * float(config["operations.engineer_hour"])
     out["cost_downtime"] = float((failed["downtime_h"] * per_hour).sum())

@@ -9,13 +9,25 @@ since 00:00 UTC of the first day.
   the world's life *k* failed, counted from when it was installed in this run. A planned
   replacement renews the component before that age (the failure is avoided and the
   remaining life, from the truth, is *discarded*); the new component is the world's next
-  life. A life the world never saw fail (still running at the end of its logs) is taken to
-  outlive the age the world saw it reach; a run that needs more lives than the world had
-  keeps its last one running. The world's own preventive replacements happen at the same
-  age in every run (see :mod:`~equiptwin.evaluate.policies`). Time a run spends past what
-  the world saw (a life older than the world knew it, or no life left) cannot fail, so a
-  policy that replaces often gains failure-free time there: each run reports it
-  (:attr:`Outcome.beyond_world_days`).
+  life. The world's own preventive replacements happen at the same age in every run (see
+  :mod:`~equiptwin.evaluate.policies`).
+* **Sudden failures** (the constant-hazard mode without precursors) strike the *system* at
+  the moment the world's component failed suddenly, whichever life runs there then in
+  this run (none while it is down). A constant hazard does not care how old a component
+  is, so replacing early cannot dodge it; tying it to a life instead would let a policy
+  that replaces often skip the world's sudden failures along with the lives that had
+  them. A life that failed suddenly is known up to that age only.
+* **Spare lives.** A policy that replaces early uses lives faster than the world did and
+  would reach the end of what the world saw: its last life, still running when the logs
+  ended, older than the world knew it, or no life at all. Such time cannot fail, and a
+  policy that replaces often would gain failure-free time there. So when the world's next
+  life of a system cannot cover the rest of the period, the run installs a *spare life*
+  instead: a life of the same modality from another system of the world, installed during
+  the backtest (so its forecasts and alarms cover it from its first day) and seen to its
+  end, early enough that lives as long as the world's longest had time to end
+  (:func:`spare_lives`; taken in installation order, shared by the fleet, reused in turn
+  when all are taken). Each run reports the spare lives it used and the time it still ran
+  past the world (:attr:`Outcome.beyond_world_days`: when no spare life fits).
 * **A failure** takes the system down at once. The spare part is ordered then and arrives
   after ``operations.part_lead_days_<component>``; then the repair waits for a free
   engineer (``operations.engineers``, repairs before planned jobs) and takes
@@ -66,6 +78,9 @@ JOB_COLUMNS: tuple[str, ...] = (
     "discarded_exact",
 )
 _REPAIR, _PLANNED = 0, 1  # engineer priorities: repairs first
+AHEAD_TOLERANCE_DAYS = 7.0
+"""A run may install a world's life up to this long before the world did (a repair
+that took less time) and still keep it, though it will outrun the world by that much."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +105,8 @@ class Outcome:
     beyond_world_days : float
         Component-days of the period run past what the world saw (a life older than the
         world knew it, or no life left): time that cannot fail in the replay.
+    spare_lives : int
+        Spare lives installed (see the module docstring).
     """
 
     world: str
@@ -98,6 +115,7 @@ class Outcome:
     jobs: pd.DataFrame
     exams: pd.DataFrame
     beyond_world_days: float
+    spare_lives: int
 
 
 @dataclass
@@ -126,6 +144,51 @@ class _Run:
     down: dict[str, list[Interval]] = field(default_factory=dict)
     blocks: list[Block] = field(default_factory=list)
     beyond_world_h: float = 0.0
+    spares_taken: dict[str, int] = field(default_factory=dict)
+
+
+def spare_lives(world: World, modality: str, after: dt.datetime) -> tuple[WorldLife, ...]:
+    """Return the lives of ``modality`` a run may install when the world's own run out.
+
+    Parameters
+    ----------
+    world : World
+        The simulated world.
+    modality : str
+        The systems' modality.
+    after : datetime.datetime
+        Earliest installation (the start of the backtest the advice comes from).
+
+    Returns
+    -------
+    tuple of WorldLife
+        Lives installed from ``after`` that the world saw end (worn out or replaced by
+        the site; a sudden failure belongs to its system's calendar), installed at least
+        the world's longest such life before the end of what it saw (so that long lives
+        are not left out for being unfinished), in installation order.
+    """
+    ended = [
+        life
+        for lives in world.lives.values()
+        for life in lives
+        if (life.fails_at_h is not None and not life.sudden) or life.serviced_at_h is not None
+    ]
+    if not ended:
+        return ()
+    seen_until = max(
+        life.installed_at + dt.timedelta(hours=life.known_until_h)
+        for lives in world.lives.values()
+        for life in lives
+    )
+    longest = dt.timedelta(hours=max(life.known_until_h for life in ended))
+    of_modality = {s for s, info in world.systems.items() if info.modality == modality}
+    ids = {life.life_id for s in of_modality for life in world.lives[s]}
+    chosen = [
+        life
+        for life in ended
+        if life.life_id in ids and after <= life.installed_at <= seen_until - longest
+    ]
+    return tuple(sorted(chosen, key=lambda life: (life.installed_at, life.life_id)))
 
 
 class _Department:
@@ -146,6 +209,18 @@ class _Department:
         self.day_end = parse_hhmm(config["maintenance.workday_end"])
         self.workdays = set(config["maintenance.workdays"])
         self.horizons = tuple(int(h) for h in config["forecast.horizons_days"])
+        self.sudden_h = {
+            system_id: sorted(
+                self.hours(life.installed_at) + life.fails_at_h
+                for life in lives
+                if life.sudden and life.fails_at_h is not None
+            )
+            for system_id, lives in world.lives.items()
+        }
+        self.spares = {
+            m: spare_lives(world, m, self.origin)
+            for m in {info.modality for info in world.systems.values()}
+        }
         self.state = _Run()
 
     def at(self, hours: float) -> dt.datetime:
@@ -186,7 +261,7 @@ class _Department:
         self, system_id: str, life: WorldLife | None, kind: str, start_h: float, discarded: float
     ) -> None:
         """Take the system down for a job from ``start_h``; :meth:`close` ends it."""
-        exact = life is not None and life.fails_at_h is not None
+        exact = life is not None and life.fails_at_h is not None and not life.sudden
         self.state.open[system_id] = _Job(
             life.life_id if life else "", kind, start_h, discarded, exact
         )
@@ -307,16 +382,41 @@ class _Department:
                 return k, min(installed_h, 0.0)
         return len(lives), 0.0
 
+    def _next_life(self, system_id: str, k: int, installed_h: float) -> WorldLife | None:
+        """Return the life installed as the system's ``k``-th at ``installed_h`` in this run.
+
+        The world's own ``k``-th life when it wore out, was replaced, or was seen long
+        enough to run until the period ends or a sudden failure strikes (give or take
+        :data:`AHEAD_TOLERANCE_DAYS`); a spare life otherwise (``None`` when there is none).
+        """
+        lives = self.world.lives[system_id]
+        own = lives[k] if k < len(lives) else None
+        strike_h = next((h for h in self.sudden_h[system_id] if h > installed_h), math.inf)
+        need_h = min(self.end_h, strike_h) - installed_h - 24.0 * AHEAD_TOLERANCE_DAYS
+        if own is not None and (
+            (own.fails_at_h is not None and not own.sudden)
+            or own.serviced_at_h is not None
+            or own.known_until_h >= need_h
+        ):
+            return own
+        modality = self.world.systems[system_id].modality
+        mine = {life.life_id for life in lives}
+        others = tuple(life for life in self.spares[modality] if life.life_id not in mine)
+        if not others:
+            return own
+        taken = self.state.spares_taken.get(modality, 0)
+        self.state.spares_taken[modality] = taken + 1
+        return others[taken % len(others)]
+
     def system(self, system_id: str) -> Generator[simpy.Event, object, None]:
         """Run one system's component through the period."""
-        lives = self.world.lives[system_id]
         k, installed_h = self._first_life(system_id)
+        life = self.world.lives[system_id][k] if k < len(self.world.lives[system_id]) else None
         decide_h = 0.0
         while True:
-            life = lives[k] if k < len(lives) else None
-            fails_h = math.inf
-            if life is not None and life.fails_at_h is not None:
-                fails_h = installed_h + life.fails_at_h
+            fails_h = next((h for h in self.sudden_h[system_id] if h > self.env.now), math.inf)
+            if life is not None and life.fails_at_h is not None and not life.sudden:
+                fails_h = min(fails_h, installed_h + life.fails_at_h)
             plan: _Plan | None = None
             while True:
                 wake = min(fails_h, plan.start_h if plan else math.inf, decide_h)
@@ -339,13 +439,14 @@ class _Department:
                         plan = self._plan(system_id, life, *asked)
             self.state.beyond_world_h += self._beyond_world_h(life, installed_h)
             k, installed_h = k + 1, self.env.now
+            life = self._next_life(system_id, k, installed_h)
             decide_h = 24.0 * math.ceil(self.env.now / 24.0)
 
     def _beyond_world_h(self, life: WorldLife | None, installed_h: float) -> float:
         """Return the hours of the period, up to now, that ``life`` ran past the world."""
         if life is None:
             unknown_from = installed_h
-        elif life.fails_at_h is None:
+        elif life.fails_at_h is None or life.sudden:
             unknown_from = installed_h + life.known_until_h
         else:
             return 0.0
@@ -384,4 +485,12 @@ def simulate_department(
         department.close(system_id)
     jobs = pd.DataFrame(state.jobs, columns=list(JOB_COLUMNS))
     exams = department.book.outcomes(state.down, department.origin, department.at(department.end_h))
-    return Outcome(world.name, policy.name, days, jobs, exams, state.beyond_world_h / 24.0)
+    return Outcome(
+        world.name,
+        policy.name,
+        days,
+        jobs,
+        exams,
+        state.beyond_world_h / 24.0,
+        sum(state.spares_taken.values()),
+    )

@@ -14,8 +14,9 @@ the slot of least expected cost after its arrival is booked. Policies:
 * **threshold alarms**: replaces when a vendor-style limit (``VENDOR_LIMITS`` of the
   backtest) is broken; the alarm is taken as urgent (probability 1 within every horizon),
   so the earliest slot that does not displace many exams wins.
-* **equiptwin**: replaces when the forecast opened or kept a ticket (``alert`` of
-  ``forecasts.csv``), with the forecast's own probabilities in the slot choice.
+* **equiptwin**: replaces when the forecast opens a ticket (``P(fail within
+  policy.horizon_days) >= policy.p_open``, the ``alert`` of ``forecasts.csv``), with the
+  forecast's own probabilities in the slot choice.
 
 Under every policy the world's own preventive replacements (the simulator's attentive
 site engineers) still happen at the same component age: the world never shows when those
@@ -104,14 +105,35 @@ class ThresholdAlarms(Policy):
 
 @dataclass(frozen=True)
 class Equiptwin(Policy):
-    """Replace when equiptwin's forecast raised a ticket alert."""
+    """Replace when equiptwin's forecast opens a ticket.
+
+    Parameters
+    ----------
+    advice : Advice
+        The world's forecasts.
+    horizon_days : int, default 14
+        Horizon of the probability the ticket rule watches (``policy.horizon_days``).
+    p_open : float, default 0.2
+        Probability at which a ticket opens (``policy.p_open``).
+    """
 
     advice: Advice
+    horizon_days: int = 14
+    p_open: float = 0.2
     name: str = "equiptwin"
 
+    def __post_init__(self) -> None:
+        if self.horizon_days not in self.advice.horizons_days:
+            raise ValueError(
+                f"the ticket horizon of {self.horizon_days} days is not one of the forecast's "
+                f"horizons {self.advice.horizons_days}."
+            )
+
     def advise(self, component: str, life: WorldLife, age_days: int) -> Chances | None:
-        """Return the forecast's probabilities on an alert day."""
-        return self.advice.forecasts.get((life.life_id, age_days))
+        """Return the forecast's probabilities on a day its ticket rule fires."""
+        chances = self.advice.forecasts.get((life.life_id, age_days))
+        at = self.advice.horizons_days.index(self.horizon_days)
+        return chances if chances is not None and chances[at] >= self.p_open else None
 
 
 def failure_age_quantiles(worlds: Sequence[World], q: float) -> dict[str, float]:
@@ -139,12 +161,17 @@ def failure_age_quantiles(worlds: Sequence[World], q: float) -> dict[str, float]
     return {c: float(np.quantile(a, q)) for c, a in ages.items()}
 
 
-def policies_for(advice: Advice, interval_days: Mapping[str, float]) -> tuple[Policy, ...]:
-    """Return the four compared policies for one world, in table order."""
+def policies_for(
+    advice: Advice, interval_days: Mapping[str, float], *, horizon_days: int, p_open: float
+) -> tuple[Policy, ...]:
+    """Return the four compared policies for one world, in table order.
+
+    ``horizon_days`` and ``p_open`` are equiptwin's ticket rule (``policy.*``).
+    """
     horizons = len(advice.horizons_days)
     return (
         RunToFailure(),
         FixedInterval(interval_days, horizons),
         ThresholdAlarms(advice),
-        Equiptwin(advice),
+        Equiptwin(advice, horizon_days, p_open),
     )

@@ -32,6 +32,7 @@ from equiptwin.sim.localtime import LocalDay
 from equiptwin.sim.schedule import appointment_id
 from equiptwin.sim.system import system_bookings
 from equiptwin.sim.workload import PROTOCOLS
+from equiptwin.twin.base import SUDDEN
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,10 @@ class WorldLife:
     known_until_h : float
         Age up to which the world saw it: its failure, its replacement or the end of
         the log days. Its remaining life at a younger age is at least the difference.
+    sudden : bool
+        Whether its failure was sudden (the constant-hazard mode without precursors):
+        it says when the system's component failed, not how long this one would have
+        lasted.
     """
 
     life_id: str
@@ -58,6 +63,7 @@ class WorldLife:
     fails_at_h: float | None
     serviced_at_h: float | None
     known_until_h: float
+    sudden: bool = False
 
 
 @dataclass(frozen=True)
@@ -108,7 +114,15 @@ def read_lives(
     dict of str to tuple of WorldLife
     """
     truth = pd.read_csv(path, dtype=str, keep_default_na=False)
-    need = ("life_id", "system_id", "installed_on", "ended_on", "end_reason", "failure_at")
+    need = (
+        "life_id",
+        "system_id",
+        "installed_on",
+        "ended_on",
+        "end_reason",
+        "failure_mode",
+        "failure_at",
+    )
     missing = [c for c in need if c not in truth.columns]
     if missing:
         raise ConfigError(f"{path}: a truth file needs the column(s) {missing}.")
@@ -126,7 +140,8 @@ def read_lives(
         elif row.end_reason == "preventive":
             end = _midnight(dt.date.fromisoformat(str(row.ended_on)), system.timezone)
             serviced = seen = (end - start).total_seconds() / 3600.0
-        life = WorldLife(str(row.life_id), start, fails, serviced, seen)
+        sudden = fails is not None and str(row.failure_mode) == SUDDEN
+        life = WorldLife(str(row.life_id), start, fails, serviced, seen, sudden)
         out[system.system_id].append(life)
     return {s: tuple(v) for s, v in out.items()}
 
