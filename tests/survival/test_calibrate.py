@@ -98,3 +98,19 @@ def test_a_horizon_with_too_few_distinct_failures_stays_uncalibrated() -> None:
         estimator=XGBAFT(features=list(STATIC_FEATURES), n_estimators=20), min_failures=2
     ).fit(X_context, y_one)
     assert model.uncalibrated_horizons_ == [7.0, 14.0, 30.0]
+
+
+def test_no_failures_before_the_split_leaves_every_horizon_uncalibrated() -> None:
+    """An early cut of a small fleet: every failure falls in the validation period."""
+    X, y = synthetic_static(300, seed=26)
+    X_context = with_context(X, 26)
+    dates = pd.to_datetime(X_context["as_of"])
+    late = (dates >= dates.quantile(0.8)).to_numpy()
+    y_late = SurvivalTarget.from_arrays(y.time_days, y.event & late)
+    model = CalibratedEstimator(
+        estimator=XGBAFT(features=list(STATIC_FEATURES), n_estimators=20)
+    ).fit(X_context, y_late)
+    assert model.uncalibrated_horizons_ == [7.0, 14.0, 30.0]
+    grid = np.array([7.0, 14.0, 30.0])
+    raw = model.estimator_.predict_survival(X_context.drop(columns="as_of"), grid).survival
+    np.testing.assert_allclose(model.predict_survival(X_context, grid).survival, raw, atol=1e-12)

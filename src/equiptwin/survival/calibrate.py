@@ -28,7 +28,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from sklearn.isotonic import IsotonicRegression
 
-from equiptwin.survival.base import SurvivalEstimator, clone
+from equiptwin.survival.base import MIN_EVENTS, SurvivalEstimator, clone
 from equiptwin.survival.curves import check_horizons
 from equiptwin.survival.target import SurvivalTarget
 
@@ -92,7 +92,9 @@ class CalibratedEstimator(SurvivalEstimator):
     keeps the model's own probabilities (the identity map) and is listed in
     ``uncalibrated_horizons_`` and the model card. Failures are counted once per failure
     date (``as_of`` plus time to failure), since every landmark row of a failing life
-    before its failure shares it.
+    before its failure shares it. When the period before the split holds fewer failures
+    than the estimator needs to fit (an early training cut of a small fleet), no horizon
+    is calibrated and the estimator is fitted on every row.
     """
 
     estimator_: SurvivalEstimator
@@ -152,9 +154,16 @@ class CalibratedEstimator(SurvivalEstimator):
                 "days."
             )
         follow_up = ((self.split_date_ - dates[early]).dt.days).to_numpy(dtype=np.float64)
-        model = clone(self.estimator).fit(
-            self._inner_X(X.loc[early]), y[early].censored_at(follow_up)
-        )
+        y_early = y[early].censored_at(follow_up)
+        if int(y_early.event.sum()) < MIN_EVENTS:
+            # No failures before the split to fit the model that the map is learnt from
+            # (an early cut of a small fleet): every horizon keeps the model's own
+            # probabilities, as when a horizon has too little evidence below.
+            self.maps_ = {float(h): IDENTITY for h in grid}
+            self.uncalibrated_horizons_ = [float(h) for h in grid]
+            self.estimator_ = clone(self.estimator).fit(self._inner_X(X), y)
+            return
+        model = clone(self.estimator).fit(self._inner_X(X.loc[early]), y_early)
         y_val = y[~early]
         ends = dates[~early].to_numpy() + pd.to_timedelta(np.round(y_val.time_days), unit="D")
         p_fail = 1.0 - model.predict_survival(self._inner_X(X.loc[~early]), grid).survival
