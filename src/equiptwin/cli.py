@@ -565,8 +565,8 @@ def runs(ctx: _Context, limit: int) -> None:
 @cli.command(
     epilog="Example: equiptwin --pipeline pipelines/sample.toml evaluate out/worlds/seed-* "
     "--out out/operations --days 365   (worlds from `equiptwin simulate out/worlds/seed-7 "
-    "--systems 8 --days 880 --seed 7 --volume reduced --wear-scale 8`: 150 days of history, "
-    "the evaluated year, a buffer year; each world's backtest is made under "
+    "--systems 8 --days 1610 --seed 7 --volume reduced --wear-scale 8`: 150 days of "
+    "history, the evaluated year, three buffer years; each world's backtest is made under "
     "OUT/backtests/<world> unless it is there already)"
 )
 @click.argument(
@@ -597,8 +597,9 @@ def runs(ctx: _Context, limit: int) -> None:
     "--days",
     type=click.IntRange(min=1),
     help="Days replayed from the start of each world's backtest (default: all of it). "
-    "Simulate worlds longer than that, so that a policy which replaces early still meets "
-    "lives with known failures instead of running past what the world saw.",
+    "Simulate worlds longer than that: a policy which replaces early then meets lives "
+    "whose ends the world knows, and runs that outpace the world draw spare lives from "
+    "them instead of running past what the world saw.",
 )
 @click.option("--progress/--no-progress", default=True, help="Progress bars on stderr.")
 @pass_ctx
@@ -617,7 +618,8 @@ def evaluate(
     Each world (a fleet written by `equiptwin simulate`, one per seed) is replayed as a
     department over its backtest period under run-to-failure, fixed-interval replacement,
     vendor-style threshold alarms and equiptwin (forecast alerts, a planned maintenance
-    slot and rebooking of the displaced exams), on the same failures and bookings. Prints
+    slot and rebooking of the displaced exams), on the same failures and bookings; the
+    equiptwin policy opens tickets by `policy.horizon_days` and `policy.p_open`. Prints
     each policy's unplanned downtime, short-notice cancellations, rebooked exams and their
     extra wait, discarded component life and total cost (mean and 95% interval over the
     worlds), and whether the issue's goal is met.
