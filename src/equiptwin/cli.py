@@ -639,6 +639,7 @@ def evaluate(
         log=lambda line: click.echo(line, err=True),
     )
     click.echo(result.table())
+    click.echo(result.replay_table())
     click.echo(f"goal: {result.goal}")
     click.echo(f"written to {out}")
 

@@ -113,6 +113,7 @@ def test_evaluate_command(worlds: tuple[list[Path], Path], tmp_path: Path) -> No
     assert result.exit_code == 0, result.output
     for policy in ("run-to-failure", "fixed interval", "threshold alarms", "equiptwin"):
         assert policy in result.output
+    assert "spare_lives" in result.output and "beyond_world_days" in result.output
     report = json.loads((out / "operations.json").read_text(encoding="utf-8"))
     assert report["worlds"] == [p.name for p in paths]
     runs = pd.read_csv(out / "operations_runs.csv")

@@ -32,6 +32,14 @@ from equiptwin.evaluate.world import World, read_world
 
 BASELINE = "run-to-failure"
 GOAL_REDUCTION = 0.7
+REPLAY: tuple[str, ...] = (
+    "failures",
+    "planned_replacements",
+    "site_services",
+    "spare_lives",
+    "beyond_world_days",
+)
+"""How a policy ran the worlds, printed beside the headline table."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +76,17 @@ class Evaluation:
         table = cells.pivot(index="policy", columns="metric", values="cell")
         order = list(dict.fromkeys(self.summary["policy"]))
         return table.loc[order, list(HEADLINE)].to_string()
+
+    def replay_table(self) -> str:
+        """Return how each policy ran the worlds, as means per world.
+
+        Failures, planned replacements, site services, spare lives and days past the world
+        (see :mod:`~equiptwin.evaluate.operations`).
+        """
+        rows = self.summary[self.summary["metric"].isin(REPLAY)]
+        table = rows.pivot(index="policy", columns="metric", values="mean")
+        order = list(dict.fromkeys(self.summary["policy"]))
+        return table.loc[order, list(REPLAY)].round(1).to_string()
 
 
 def goal_check(runs: pd.DataFrame) -> dict[str, Any]:
