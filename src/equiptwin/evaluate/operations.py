@@ -171,7 +171,7 @@ def spare_lives(world: World, modality: str, after: dt.datetime) -> tuple[WorldL
         life
         for lives in world.lives.values()
         for life in lives
-        if (life.fails_at_h is not None and not life.sudden) or life.serviced_at_h is not None
+        if life.wear_out_h is not None or life.serviced_at_h is not None
     ]
     if not ended:
         return ()
@@ -211,16 +211,21 @@ class _Department:
         self.horizons = tuple(int(h) for h in config["forecast.horizons_days"])
         self.sudden_h = {
             system_id: sorted(
-                self.hours(life.installed_at) + life.fails_at_h
+                self.hours(life.installed_at) + at
                 for life in lives
-                if life.sudden and life.fails_at_h is not None
+                if (at := life.sudden_at_h) is not None
             )
             for system_id, lives in world.lives.items()
         }
-        self.spares = {
+        by_modality = {
             m: spare_lives(world, m, self.origin)
             for m in {info.modality for info in world.systems.values()}
         }
+        self.spares: dict[str, tuple[WorldLife, ...]] = {}
+        for system_id, lives in world.lives.items():
+            own = {life.life_id for life in lives}
+            pool = by_modality[world.systems[system_id].modality]
+            self.spares[system_id] = tuple(s for s in pool if s.life_id not in own)
         self.state = _Run()
 
     def at(self, hours: float) -> dt.datetime:
@@ -261,7 +266,7 @@ class _Department:
         self, system_id: str, life: WorldLife | None, kind: str, start_h: float, discarded: float
     ) -> None:
         """Take the system down for a job from ``start_h``; :meth:`close` ends it."""
-        exact = life is not None and life.fails_at_h is not None and not life.sudden
+        exact = life is not None and life.wear_out_h is not None
         self.state.open[system_id] = _Job(
             life.life_id if life else "", kind, start_h, discarded, exact
         )
@@ -391,22 +396,25 @@ class _Department:
         """
         lives = self.world.lives[system_id]
         own = lives[k] if k < len(lives) else None
-        strike_h = next((h for h in self.sudden_h[system_id] if h > installed_h), math.inf)
+        strike_h = self._next_strike_h(system_id, installed_h)
         need_h = min(self.end_h, strike_h) - installed_h - 24.0 * AHEAD_TOLERANCE_DAYS
         if own is not None and (
-            (own.fails_at_h is not None and not own.sudden)
+            own.wear_out_h is not None
             or own.serviced_at_h is not None
             or own.known_until_h >= need_h
         ):
             return own
-        modality = self.world.systems[system_id].modality
-        mine = {life.life_id for life in lives}
-        others = tuple(life for life in self.spares[modality] if life.life_id not in mine)
-        if not others:
+        spares = self.spares[system_id]
+        if not spares:
             return own
+        modality = self.world.systems[system_id].modality
         taken = self.state.spares_taken.get(modality, 0)
         self.state.spares_taken[modality] = taken + 1
-        return others[taken % len(others)]
+        return spares[taken % len(spares)]
+
+    def _next_strike_h(self, system_id: str, after_h: float) -> float:
+        """Return when the next of the system's sudden failures strikes after ``after_h``."""
+        return next((h for h in self.sudden_h[system_id] if h > after_h), math.inf)
 
     def system(self, system_id: str) -> Generator[simpy.Event, object, None]:
         """Run one system's component through the period."""
@@ -414,9 +422,10 @@ class _Department:
         life = self.world.lives[system_id][k] if k < len(self.world.lives[system_id]) else None
         decide_h = 0.0
         while True:
-            fails_h = next((h for h in self.sudden_h[system_id] if h > self.env.now), math.inf)
-            if life is not None and life.fails_at_h is not None and not life.sudden:
-                fails_h = min(fails_h, installed_h + life.fails_at_h)
+            fails_h = self._next_strike_h(system_id, self.env.now)
+            wear_out_h = life.wear_out_h if life is not None else None
+            if wear_out_h is not None:
+                fails_h = min(fails_h, installed_h + wear_out_h)
             plan: _Plan | None = None
             while True:
                 wake = min(fails_h, plan.start_h if plan else math.inf, decide_h)
@@ -446,7 +455,7 @@ class _Department:
         """Return the hours of the period, up to now, that ``life`` ran past the world."""
         if life is None:
             unknown_from = installed_h
-        elif life.fails_at_h is None or life.sudden:
+        elif life.wear_out_h is None:
             unknown_from = installed_h + life.known_until_h
         else:
             return 0.0

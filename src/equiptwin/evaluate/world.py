@@ -65,6 +65,16 @@ class WorldLife:
     known_until_h: float
     sudden: bool = False
 
+    @property
+    def wear_out_h(self) -> float | None:
+        """Age at which it wore out (failed other than suddenly); ``None`` otherwise."""
+        return None if self.sudden else self.fails_at_h
+
+    @property
+    def sudden_at_h(self) -> float | None:
+        """Age at which it failed suddenly; ``None`` otherwise."""
+        return self.fails_at_h if self.sudden else None
+
 
 @dataclass(frozen=True)
 class World:
