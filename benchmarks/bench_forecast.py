@@ -8,12 +8,13 @@ out-of-time forecasts only. Recall over failures with precursors uses the simula
 truth, which ingest never reads.
 
 Run: ``python benchmarks/bench_forecast.py [--systems 30] [--days 365] [--seed 4242]
-[--out FILE]``. Writes ``benchmarks/results/forecast.json`` by default.
+[--out FILE] [--keep DIR]``. Writes ``benchmarks/results/forecast.json`` by default.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import datetime as dt
 import json
@@ -43,13 +44,17 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=4242)
     parser.add_argument("--train-days", type=int, default=150)
     parser.add_argument("--out", type=Path, default=RESULT, help="the JSON result file")
+    parser.add_argument(
+        "--keep", type=Path, help="keep the fleet, store and backtest here (default: deleted)"
+    )
     args = parser.parse_args()
     config = load_pipeline(ROOT / "pipelines" / "sample.toml")
     config = dataclasses.replace(
         config, values={**config.values, "backtest.min_train_days": args.train_days}
     )
     timings: dict[str, float] = {}
-    with tempfile.TemporaryDirectory() as tmp:
+    with contextlib.ExitStack() as stack:
+        tmp = args.keep or stack.enter_context(tempfile.TemporaryDirectory())
         fleet = Path(tmp) / "fleet"
         spec = FleetSpec(
             n_systems=args.systems,

@@ -6,8 +6,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from equiptwin.features.daily import xray_daily
+from equiptwin.features.daily import (
+    MIN_STRETCH_ROWS,
+    REFERENCE_DAYS,
+    exposure_stretch,
+    xray_daily,
+)
 from equiptwin.twin.registry import tube_model
+
+NO_EVENTS = pd.DataFrame(columns=["system_id", "day", "code", "n"])
 
 
 def _exposures(system_id: str, modality: str, n: int = 40) -> pd.DataFrame:
@@ -18,6 +25,7 @@ def _exposures(system_id: str, modality: str, n: int = 40) -> pd.DataFrame:
         {
             "ts": pd.date_range("2025-03-01 08:00", periods=n, freq="10min", tz="UTC"),
             "system_id": system_id,
+            "protocol": "CHEST_PA",
             "kvp": 100.0,
             "ma": ma,
             "exposure_s": 0.5,
@@ -28,18 +36,87 @@ def _exposures(system_id: str, modality: str, n: int = 40) -> pd.DataFrame:
     )
 
 
+def _installs(exposures: pd.DataFrame, *days: str) -> pd.DataFrame:
+    systems = exposures["system_id"].unique()
+    on = [pd.Timestamp("2024-01-01"), *(pd.Timestamp(d) for d in days)]
+    return pd.DataFrame(
+        [(s, d) for s in systems for d in on], columns=["system_id", "installed_on"]
+    )
+
+
+def _days_of_exposures(days: int, per_day: int, seed: int = 5) -> pd.DataFrame:
+    """``per_day`` exposures a day of two protocols, one second long on average."""
+    rng = np.random.default_rng(seed)
+    n = days * per_day
+    day = np.repeat(pd.date_range("2025-01-01", periods=days, freq="D"), per_day)
+    protocol = np.where(np.arange(n) % 2 == 0, "CHEST_PA", "SPINE")
+    scale = np.where(protocol == "SPINE", 3.0, 1.0)
+    return pd.DataFrame(
+        {
+            "system_id": "XR-1",
+            "day": day,
+            "protocol": protocol,
+            "exposure_s": scale * rng.uniform(0.5, 1.5, n),
+        }
+    )
+
+
+def test_exposure_times_are_read_against_the_life_s_first_weeks_per_protocol() -> None:
+    rows = _days_of_exposures(60, 30)
+    later = rows["day"] >= pd.Timestamp("2025-01-01") + pd.Timedelta(days=REFERENCE_DAYS)
+    rows.loc[later, "exposure_s"] *= 1.2  # a worn anode: AEC exposes 20% longer
+    stretch = exposure_stretch(rows, _installs(rows))
+    assert stretch[~later].isna().all()
+    per_protocol = stretch[later].groupby(rows.loc[later, "protocol"]).mean()
+    assert per_protocol.to_numpy() == pytest.approx([1.2, 1.2], abs=0.05)
+
+
+def test_a_new_tube_starts_a_new_reference() -> None:
+    rows = _days_of_exposures(120, 30)
+    new = rows["day"] >= pd.Timestamp("2025-03-01")
+    rows.loc[~new, "exposure_s"] *= 1.3  # the old tube exposed longer; the new one is 1
+    stretch = exposure_stretch(rows, _installs(rows, "2025-03-01"))
+    reference = new & (rows["day"] < pd.Timestamp("2025-03-01") + pd.Timedelta(REFERENCE_DAYS, "D"))
+    assert stretch[reference].isna().all()
+    assert float(stretch[new & ~reference].mean()) == pytest.approx(1.0, abs=0.05)
+
+
+def test_a_day_s_stretch_does_not_change_when_later_days_arrive() -> None:
+    rows = _days_of_exposures(90, 30)
+    short = rows[rows["day"] < pd.Timestamp("2025-02-20")]
+    whole = exposure_stretch(rows, _installs(rows))
+    assert exposure_stretch(short, _installs(rows)).equals(whole[short.index])
+
+
+def test_stretch_is_read_for_radiography_days_with_enough_exposures_only() -> None:
+    rows = _days_of_exposures(40, MIN_STRETCH_ROWS)
+    quiet = rows["day"] == rows["day"].max()
+    rows = rows[~quiet | (rows.groupby("day").cumcount() < MIN_STRETCH_ROWS - 1)]
+    exposures = rows.assign(
+        ts=rows["day"].dt.tz_localize("UTC") + pd.Timedelta(hours=9),
+        kvp=80.0,
+        ma=400.0,
+        filament_a=np.nan,
+        oil_temp_c=np.nan,
+        coastdown_s=np.nan,
+    ).drop(columns="day")
+    xr = xray_daily(exposures, NO_EVENTS, {"XR-1": "XR"}, _installs(exposures))["exposure_stretch"]
+    assert xr.iloc[REFERENCE_DAYS:-1].notna().all()
+    assert np.isnan(xr.iloc[-1])  # one exposure short of a reading
+    ct = xray_daily(exposures, NO_EVENTS, {"XR-1": "CT"}, _installs(exposures))
+    assert ct["exposure_stretch"].isna().all()  # CT's exposure times are not set by AEC
+
+
 @pytest.mark.parametrize("modality", ["CT", "XR"])
 def test_a_new_tube_reads_its_nominal_filament_current(modality: str) -> None:
     exposures = _exposures(f"{modality}-1", modality)
-    counts = pd.DataFrame(columns=["system_id", "day", "code", "n"])
-    daily = xray_daily(exposures, counts, {f"{modality}-1": modality})
+    daily = xray_daily(exposures, NO_EVENTS, {f"{modality}-1": modality}, _installs(exposures))
     nominal = tube_model(modality).parameters["filament_nominal_a"]
     assert daily["filament_a"].to_numpy() == pytest.approx(nominal)
 
 
 def test_radiography_read_with_ct_physics_would_look_thinner_than_new() -> None:
     exposures = _exposures("XR-1", "XR")
-    counts = pd.DataFrame(columns=["system_id", "day", "code", "n"])
-    as_ct = xray_daily(exposures, counts, {})  # unknown system: CT's physics
+    as_ct = xray_daily(exposures, NO_EVENTS, {}, _installs(exposures))  # CT's physics
     nominal = tube_model("XR").parameters["filament_nominal_a"]
     assert float(as_ct["filament_a"].iloc[0]) < 0.95 * nominal

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from equiptwin.twin.xray_tube import RADIOGRAPHY_REFERENCE, XrayTubeModel
 from tests.twin.conftest import weekly_workload
@@ -96,3 +97,23 @@ def test_wear_long_past_failure_stays_finite() -> None:
         for _ in range(2000):
             x = M.next_state(x, u, theta, rng)
     assert np.isfinite(x).all()
+
+
+def test_radiography_aec_reads_anode_wear_against_the_first_logged_weeks() -> None:
+    xr = XrayTubeModel(**RADIOGRAPHY_REFERENCE)
+    assert np.all(np.diff(xr.exposure_stretch(np.linspace(0.0, 1.0, 11))) > 0)
+    assert M.exposure_stretch(0.9) == 1.0  # CT: dose modulation, not exposure time
+    x = xr.initial_state(2, np.random.default_rng(0))
+    x[:, 3] = [0.2, 0.6]
+    u = np.array([[120.0, 12.0, 4e5, 400.0]] * 2)
+    at_first = xr.first_data(x)
+    assert at_first[:, 4].tolist() == [0.2, 0.6]
+    stretch = xr.expected_output(at_first, u, np.ones((2, 4)))[
+        :, xr.outputs.index("exposure_stretch")
+    ]
+    assert stretch == pytest.approx(1.0)  # read against itself
+    worn = at_first.copy()
+    worn[:, 3] += 0.3
+    later = xr.expected_output(worn, u, np.ones((2, 4)))[:, xr.outputs.index("exposure_stretch")]
+    assert np.all(later > 1.0)
+    assert later[0] > later[1]  # the same wear stretches less against a worn reference

@@ -8,7 +8,11 @@ same table feeds the twin's synchronisation and the windowed survival features:
   ``filament_a`` (median filament current rescaled to the reference mA), ``oil_c`` (mean
   housing-oil temperature), ``oil_resid_c`` (``oil_c`` minus what a new tube shows under the
   day's load: the load-normalised residual), ``coastdown_s`` (median), ``arc_count``
-  (events 2301 and 2302).
+  (events 2301 and 2302), ``exposure_stretch`` (mean of each exposure's ``exposure_s``
+  over the mean of its protocol in the first :data:`REFERENCE_DAYS` logged days of the
+  tube's life: automatic exposure control lengthens exposures as a worn anode loses
+  output; NaN within those days, on days with fewer than :data:`MIN_STRETCH_ROWS`
+  exposures, and for CT, whose exposure times AEC does not set).
 - Cold head: ``stage2_k``, ``he_level_pct``, ``he_pressure_psi`` (daily means),
   ``boil_off_l_per_day`` (fall of the helium level, in litres), ``compressor_trips``
   (event 7120), ``chiller_fault`` (any of events 6100/6200), ``scan_h`` (booked scan hours)
@@ -33,6 +37,11 @@ ARC_CODES: tuple[int, ...] = (2301, 2302)
 TRIP_CODE = 7120
 CHILLER_CODES: tuple[int, ...] = (6100, 6200)
 KEY = ["system_id", "day"]
+REFERENCE_DAYS = 28
+"""Logged days at the start of a tube life whose exposure times are the life's reference."""
+MIN_STRETCH_ROWS = 20
+"""Fewest exposures in a day for an ``exposure_stretch`` reading: fewer are too noisy
+(one exposure's time varies by about 40% with the patient)."""
 
 
 def _utc_day(ts: pd.Series) -> pd.Series:
@@ -57,8 +66,61 @@ def _tube_models(
         yield tube_model(str(name)), modality == name
 
 
+def exposure_stretch(frame: pd.DataFrame, installs: pd.DataFrame) -> pd.Series:
+    """Return each exposure's time over its protocol's reference in its tube life.
+
+    The reference is the mean ``exposure_s`` of the same protocol on the same system
+    over the first :data:`REFERENCE_DAYS` logged days of the tube life the exposure
+    belongs to (the life installed last on or before its day); exposures within those
+    days, of a protocol the reference days did not use, or before any known installation
+    are NaN. The reference uses earlier days only, so the value is as-of correct. A mean,
+    not a median: an exposure's time is skewed (one view or several summed), and the mean
+    of the ratios is 1 on an unchanged tube only against the mean.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Exposure rows with ``system_id``, ``day`` (UTC midnight), ``protocol`` and
+        ``exposure_s``.
+    installs : pandas.DataFrame
+        ``system_id`` and ``installed_on`` of every tube life.
+
+    Returns
+    -------
+    pandas.Series
+        Aligned with ``frame``.
+    """
+    starts = (
+        installs[["system_id", "installed_on"]]
+        .assign(installed_on=pd.to_datetime(installs["installed_on"]).astype("datetime64[ns]"))
+        .sort_values("installed_on")
+    )
+    rows = frame[["system_id", "day", "protocol", "exposure_s"]].assign(
+        row=np.arange(len(frame)), day=frame["day"].astype("datetime64[ns]")
+    )
+    rows = pd.merge_asof(
+        rows.sort_values("day"), starts, left_on="day", right_on="installed_on", by="system_id"
+    ).dropna(subset=["installed_on"])
+    life = ["system_id", "installed_on"]
+    first = rows.groupby(life)["day"].transform("min")
+    reference = rows["day"] < first + pd.Timedelta(days=REFERENCE_DAYS)
+    mean = (
+        rows[reference]
+        .groupby([*life, "protocol"], observed=True)["exposure_s"]
+        .mean()
+        .rename("reference_s")
+    )
+    later = rows[~reference].join(mean, on=[*life, "protocol"])
+    values = np.full(len(frame), np.nan)
+    values[later["row"].to_numpy()] = (later["exposure_s"] / later["reference_s"]).to_numpy()
+    return pd.Series(values, index=frame.index, name="exposure_stretch")
+
+
 def xray_daily(
-    exposures: pd.DataFrame, event_counts: pd.DataFrame, modality_of: Mapping[str, str]
+    exposures: pd.DataFrame,
+    event_counts: pd.DataFrame,
+    modality_of: Mapping[str, str],
+    installs: pd.DataFrame,
 ) -> pd.DataFrame:
     """Aggregate exposure records and event counts of X-ray systems per UTC day.
 
@@ -74,6 +136,9 @@ def xray_daily(
         (:func:`~equiptwin.twin.registry.tube_model`; the reference mA differs, and read
         with CT's a new radiography tube's filament current is about 11% below what its
         twin expects) normalises the readings by load; CT's for a system not in it.
+    installs : pandas.DataFrame
+        ``system_id`` and ``installed_on`` of every tube life, which
+        :func:`exposure_stretch` reads exposure times against.
 
     Returns
     -------
@@ -89,6 +154,7 @@ def xray_daily(
         energy_j=exposures["kvp"] * exposures["ma"] * exposures["exposure_s"],
         filament_ref_a=filament_ref_a,
     )
+    frame["exposure_stretch"] = exposure_stretch(frame, installs)
     daily = frame.groupby(KEY).agg(
         exams=("exposure_s", "size"),
         scan_s=("exposure_s", "sum"),
@@ -97,8 +163,15 @@ def xray_daily(
         filament_a=("filament_ref_a", "median"),
         oil_c=("oil_temp_c", "mean"),
         coastdown_s=("coastdown_s", "median"),
+        exposure_stretch=("exposure_stretch", "mean"),
+        stretch_rows=("exposure_stretch", "count"),
     )
     daily["exams"] = daily["exams"].astype(float)
+    few = (daily.pop("stretch_rows") < MIN_STRETCH_ROWS).to_numpy(copy=True)
+    for model, rows in _tube_models(daily.index.get_level_values("system_id"), modality_of):
+        if model.parameters["aec_stretch_gain"] == 0:  # exposure times not set by AEC
+            few |= rows
+    daily.loc[few, "exposure_stretch"] = np.nan
     energy_j = daily["energy_j"].to_numpy()
     new_tube_oil = np.full(len(daily), np.nan)
     for model, rows in _tube_models(daily.index.get_level_values("system_id"), modality_of):

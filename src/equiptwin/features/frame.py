@@ -56,6 +56,7 @@ INDICATOR_COLUMNS: tuple[str, ...] = (
     "he_level_pct",
     "he_pressure_psi",
     "boil_off_l_per_day",
+    "exposure_stretch",
 )
 CUMULATIVE_COLUMNS: tuple[str, ...] = ("energy_j", "scan_s", "exams")
 SelectT = TypeVar("SelectT", bound=sa.Select[*tuple[Any, ...]])
@@ -187,7 +188,12 @@ def system_daily(
     hi = dt.datetime.combine(end, dt.time(), dt.UTC)
     systems = None if system_ids is None else list(system_ids)
     counts = _event_counts(engine, first, end, systems)
-    tube = xray_daily(archive.read_exposures(systems, lo, hi), counts, _modalities(engine, systems))
+    tube = xray_daily(
+        archive.read_exposures(systems, lo, hi),
+        counts,
+        _modalities(engine, systems),
+        read_lives(engine, systems),
+    )
     cold = coldhead_daily(
         archive.read_cryo(systems, lo, hi),
         counts,

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from equiptwin.features.events import SIGNAL_CODES, event_column
 from equiptwin.features.twin_state import PLAN_DAYS, TWIN_HORIZONS
 from equiptwin.twin.xray_tube import XrayTubeModel
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -75,25 +79,33 @@ class WearSignal:
         The twin's state column (``twin_vacuum_damage``).
     limit : float
         The state's value at failure (damage is ``state / limit``).
-    signal : str
-        The feature an engineer can check (``ev_2301_sum_7d``, the arc rate).
+    signals : tuple of str
+        The features an engineer can check (``ev_2301_sum_7d``, the arc rate), in order
+        of preference: the first a row has a value of is named.
     """
 
     state: str
     limit: float
-    signal: str
+    signals: tuple[str, ...]
+
+    def signal_of(self, row: pd.Series) -> str | None:
+        """Return the first of :attr:`signals` with a value in ``row`` (``None`` if none)."""
+        for name in self.signals:
+            if name in row.index and not is_missing(float(row[name])):
+                return name
+        return None
 
 
 WEAR_SIGNALS: tuple[WearSignal, ...] = (
     WearSignal(
         "twin_filament_loss",
         XrayTubeModel.default_parameters["filament_loss_limit"],
-        "filament_a_level",
+        ("filament_a_level",),
     ),
-    WearSignal("twin_vacuum_damage", 1.0, "ev_2301_sum_7d"),
-    WearSignal("twin_bearing_wear", 1.0, "coastdown_s_level"),
-    WearSignal("twin_anode_wear", 1.0, "oil_resid_c_level"),
-    WearSignal("twin_coldhead_wear", 1.0, "stage2_k_level"),
+    WearSignal("twin_vacuum_damage", 1.0, ("ev_2301_sum_7d",)),
+    WearSignal("twin_bearing_wear", 1.0, ("coastdown_s_level",)),
+    WearSignal("twin_anode_wear", 1.0, ("exposure_stretch_level", "oil_resid_c_level")),
+    WearSignal("twin_coldhead_wear", 1.0, ("stage2_k_level",)),
 )
 """The twin's wear states, each with the signal that reveals it: an explanation names the
 worst wear and what the logs show of it."""
@@ -119,6 +131,7 @@ INDICATOR_WORDS: dict[str, tuple[str, str]] = {
     "he_level_pct": ("helium level", "%"),
     "he_pressure_psi": ("magnet pressure", " psi"),
     "boil_off_l_per_day": ("helium boil-off", " L/day"),
+    "exposure_stretch": ("exposure time against the tube's first logged weeks", "x"),
 }
 
 

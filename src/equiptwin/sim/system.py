@@ -24,7 +24,7 @@ from equiptwin.sim.localtime import LocalDay
 from equiptwin.sim.mr import ColdheadRun, coldhead_signals, run_coldhead, telemetry_lines
 from equiptwin.sim.schedule import Booked, appointment_id, export_rows
 from equiptwin.sim.spec import FleetSpec, SystemSpec
-from equiptwin.sim.tube import TubeReadings, read_tube, run_tube, tube_signals
+from equiptwin.sim.tube import TubeReadings, aec_exposures, read_tube, run_tube, tube_signals
 from equiptwin.sim.workload import PROTOCOLS, Bookings, Exposures, draw_bookings, draw_exposures
 from equiptwin.sim.writers import GZIP_LEVEL, MISSING_DAY_P, write_bytes
 from equiptwin.twin.base import DegradationModel
@@ -116,6 +116,7 @@ def simulate_system(
         model = tube = tube_model(system.modality, spec.wear_scale)
         exposures = draw_exposures(system, bookings, spec.days, r_work)
         trace = run_tube(tube, exposures, spec.days, system.component_age_days, r_phys)
+        exposures = aec_exposures(tube, exposures, trace)
         readings = read_tube(tube, exposures, trace, r_read)
         signals = tube_signals(tube, exposures, readings, trace, r_events)
         _write_exposures(spec, system, exposures, readings, out_dir, out)

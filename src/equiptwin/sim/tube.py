@@ -9,7 +9,7 @@ warnings a real one would: arcs, filament tolerance, slow rotor, hot housing, fa
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -88,17 +88,20 @@ def run_tube(
     bounds = _day_bounds(exposures.day, days)
     energy = exposures.energy_j
 
-    def inputs_of_day(d: int, cutoff_s: float, _x: FloatArray) -> FloatArray:
+    anode = model.states.index("anode_wear")
+
+    def inputs_of_day(d: int, cutoff_s: float, x: FloatArray) -> FloatArray:
         lo, hi = int(bounds[d]), int(bounds[d + 1])
         if cutoff_s < math.inf:
             hi = lo + int(np.searchsorted(exposures.at_s[lo:hi], cutoff_s))
         if hi <= lo:
             return np.zeros(4)
+        stretch = float(model.exposure_stretch(x[anode])) if x.size else 1.0
         return np.array(
             [
                 float(hi - lo),
-                float(exposures.exposure_s[lo:hi].sum()),
-                float(energy[lo:hi].sum()),
+                float(exposures.exposure_s[lo:hi].sum()) * stretch,
+                float(energy[lo:hi].sum()) * stretch,
                 float(exposures.ma[lo:hi].mean()),
             ]
         )
@@ -122,6 +125,20 @@ def run_tube(
         failure_time_s=failure_time_s,
         rng=rng,
     )
+
+
+def aec_exposures(model: XrayTubeModel, exposures: Exposures, trace: Trace) -> Exposures:
+    """Return the exposures as recorded: AEC lengthens each for the anode's lost output.
+
+    Each day's exposures are stretched by the anode wear at the start of that day, as
+    :func:`run_tube` fed them to the tube (a new tube's first day is not stretched).
+    """
+    anode = trace.states[:, model.states.index("anode_wear")]
+    same_life = np.r_[True, trace.life_of_day[1:] == trace.life_of_day[:-1]]
+    # the first day's start state is not kept: its end state is a day's wear from it
+    at_start = np.where(same_life, np.r_[anode[:1], anode[:-1]], 0.0)
+    stretch = model.exposure_stretch(np.nan_to_num(at_start))[exposures.day]
+    return replace(exposures, exposure_s=exposures.exposure_s * stretch)
 
 
 def performed_rows(exposures: Exposures, trace: Trace) -> IntArray:

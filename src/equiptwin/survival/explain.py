@@ -51,8 +51,9 @@ def describe(feature: str, row: pd.Series, table: Mapping[str, FeatureText] = FE
         worst = _worst_wear(row)
         if worst is not None:
             said += f"; worst wear: {describe(worst.state, row, table)}"
-            if worst.signal in row.index:
-                said += f", {describe(worst.signal, row, table)}"
+            signal = worst.signal_of(row)
+            if signal is not None:
+                said += f", {describe(signal, row, table)}"
         return f"{spec.label}: {said}"
     if spec is None:
         return f"{feature} = {number(value)}" if not is_missing(value) else f"{feature} missing"
@@ -70,7 +71,8 @@ def named_signals(
     """
     spec = table.get(feature)
     worst = _worst_wear(row) if spec is not None and spec.parts else None
-    return (worst.signal,) if worst is not None and worst.signal in row.index else ()
+    signal = worst.signal_of(row) if worst is not None else None
+    return () if signal is None else (signal,)
 
 
 def _worst_wear(row: pd.Series) -> WearSignal | None:

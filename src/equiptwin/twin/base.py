@@ -221,6 +221,15 @@ class DegradationModel(ABC):
     def damage(self, x: FloatArray) -> FloatArray:
         """Return the damage of each threshold mode, shape ``(n, n_events - 1)``; 1 fails."""
 
+    def first_data(self, x: FloatArray) -> FloatArray:
+        """Return the states as the life's first logged day finds them.
+
+        The particle filter calls it once the prior is ready (aged when the life began
+        before the logs). A model whose indicator is read against the life's own first
+        logged weeks records its reference there; the default keeps ``x``.
+        """
+        return x
+
     # ---- provided once for every model ------------------------------------------------
 
     def _initial_rate_factor(self, n: int, rng: np.random.Generator) -> FloatArray:

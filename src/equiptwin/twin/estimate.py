@@ -25,7 +25,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -227,7 +227,7 @@ class ParticleFilter:
             w = self.model.check_workload(past_workload, 1)[0]
             missing = np.full((w.shape[0], len(self.model.outputs)), np.nan)
             state = self.run(state, w, missing)
-        return state
+        return replace(state, x=self.model.first_data(state.x))
 
     def update(self, state: FilterState, u: npt.ArrayLike, y: npt.ArrayLike) -> FilterState:
         """Assimilate one day: the day's workload ``u`` and observed indicators ``y``.

@@ -23,7 +23,13 @@ are equiptwin's modelling choices):
   plus a spin-up per exam); slows run-up and shortens coast-down.
 - **Anode** (``anode_wear``, track roughening and cracks, 1 = cracked). Driven by energy
   and energy per exam (thermal stress); the worn track raises oil temperature for the
-  same load.
+  same load (published) and, roughened, gives less output per mAs, so a radiography
+  tube's automatic exposure control (AEC) ends each exposure later
+  (``aec_stretch_gain``: 25% longer at a crack, an equiptwin choice; CT's dose modulation
+  acts on the mA instead and is not modelled, gain 0). Stretched exposures put more
+  energy into the anode, which the twin sees in its inputs. ``anode_ref`` is the anode
+  wear in the weeks the exposure times are read against (0 for a tube installed in the
+  logs; :meth:`XrayTubeModel.first_data` sets it for a tube that was already running).
 - **Sudden** failures (no precursor) at a constant daily hazard.
 
 Daily indicators (``outputs``), as the features must compute them from a day's exposure
@@ -35,7 +41,11 @@ rows and event log so that they match :meth:`XrayTubeModel.expected_output`:
   temperature under the day's mean power ``energy_j / duty_s`` (a simulator writing
   per-exam values should scatter them around :meth:`XrayTubeModel.oil_temp_c`);
 - ``coastdown_s``: mean of the day's measured ``coastdown_s`` (empty cells skipped);
-- ``arc_count``: number of ``2301 Tube arc detected`` events that day.
+- ``arc_count``: number of ``2301 Tube arc detected`` events that day;
+- ``exposure_stretch``: mean over the day's exposures of ``exposure_s`` divided by the
+  mean of the same protocol in the life's first logged weeks (the features' reference
+  window); the model expects ``exposure_stretch(anode_wear) /
+  exposure_stretch(anode_ref)``.
 
 All but ``arc_count`` are ``NaN`` on days without exams.
 
@@ -70,12 +80,14 @@ RADIOGRAPHY_REFERENCE: Mapping[str, float] = {
     "ref_energy_j": 4.0e5,
     "ma_ref": 400.0,
     "spin_s_per_exam": 5.0,
+    "aec_stretch_gain": 0.25,
 }
 """Reference working day of a radiography tube (120 exposures of ~0.1 s at 80 kV, 400 mA).
 
 Radiography tubes are counted in exposures (published); wear is scaled to this day, so
 ``XrayTubeModel(**RADIOGRAPHY_REFERENCE)`` gives XR tubes lives like a CT tube's under
-its own typical load.
+its own typical load. Their exposure times are set by AEC, which answers a worn anode's
+lost output with longer exposures (``aec_stretch_gain``).
 """
 
 
@@ -88,11 +100,18 @@ class XrayTubeModel(DegradationModel):
         "vacuum_damage",
         "bearing_wear",
         "anode_wear",
+        "anode_ref",
         "rate_factor",
     )
     inputs: ClassVar[tuple[str, ...]] = ("exams", "scan_s", "energy_j", "mean_ma")
     load_inputs: ClassVar[tuple[str, ...]] = ("exams", "scan_s", "energy_j")
-    outputs: ClassVar[tuple[str, ...]] = ("filament_a", "oil_c", "coastdown_s", "arc_count")
+    outputs: ClassVar[tuple[str, ...]] = (
+        "filament_a",
+        "oil_c",
+        "coastdown_s",
+        "arc_count",
+        "exposure_stretch",
+    )
     count_outputs: ClassVar[tuple[str, ...]] = ("arc_count",)
     events: ClassVar[tuple[str, ...]] = (
         "filament_open",
@@ -148,6 +167,7 @@ class XrayTubeModel(DegradationModel):
         # anode
         "anode_wear_per_day": 2.3e-4,
         "anode_accel": 2.0,
+        "aec_stretch_gain": 0.0,
         # randomness
         "life_rate_sigma": 0.35,
         "rate_factor_sigma": 0.3,
@@ -158,6 +178,7 @@ class XrayTubeModel(DegradationModel):
         "filament_a_sd": 0.01,
         "oil_c_sd": 0.8,
         "coastdown_s_sd": 1.5,
+        "exposure_stretch_sd": 0.08,
     }
 
     # ---- per-exam physics, shared with the fleet simulator and the features ----------
@@ -234,6 +255,12 @@ class XrayTubeModel(DegradationModel):
         out: FloatArray = p["runup_new_s"] * (1.0 + p["runup_gain"] * b * b)
         return out
 
+    def exposure_stretch(self, anode_wear: ArrayLike) -> FloatArray:
+        """Return how much longer AEC makes an exposure than on a new anode (1 = same)."""
+        gain = self.parameters["aec_stretch_gain"]
+        out: FloatArray = 1.0 + gain * np.asarray(anode_wear, dtype=np.float64)
+        return out
+
     def arcs_per_exam(self, vacuum_damage: ArrayLike) -> FloatArray:
         """Return the expected number of arcs per exam at a vacuum state."""
         p = self.parameters
@@ -247,8 +274,18 @@ class XrayTubeModel(DegradationModel):
         """Return ``n`` new tubes: no wear, a little residual gas."""
         x = np.zeros((n, len(self.states)))
         x[:, 1] = rng.uniform(0.0, self.parameters["initial_vacuum_max"], n)
-        x[:, 4] = self._initial_rate_factor(n, rng)
+        x[:, 5] = self._initial_rate_factor(n, rng)
         return x
+
+    def first_data(self, x: FloatArray) -> FloatArray:
+        """Return the tubes with ``anode_ref`` set to their anode wear now.
+
+        The features read exposure times against the life's first logged weeks, so a tube
+        that ran before the logs did is read against the anode it had then.
+        """
+        out = x.copy()
+        out[:, 4] = out[:, 3]
+        return out
 
     def sample_life_parameters(self, n: int, rng: np.random.Generator) -> FloatArray:
         """Return lognormal wear-rate multipliers (median 1) for ``n`` tubes."""
@@ -261,7 +298,7 @@ class XrayTubeModel(DegradationModel):
     ) -> FloatArray:
         """Return the wear after one day; every increment is non-negative."""
         p = self.parameters
-        loss, vac, bear, anode, factor = x.T
+        loss, vac, bear, anode, anode_ref, factor = x.T
         exams, scan_s, energy_j, mean_ma = u.T
         # Past half again its limit a wear has long failed; capping what accelerates it
         # there keeps forward runs of failed particles finite (no overflow to inf or NaN).
@@ -300,12 +337,12 @@ class XrayTubeModel(DegradationModel):
         noise = np.exp(sigma * rng.standard_normal(rates.shape) - 0.5 * sigma**2)
         new_factor = self._drift_rate_factor(factor, rng)
         wear = x[:, :4] + rates * theta * noise * new_factor[:, None]
-        return np.column_stack([wear, new_factor])
+        return np.column_stack([wear, anode_ref, new_factor])
 
     def expected_output(self, x: FloatArray, u: FloatArray, theta: FloatArray) -> FloatArray:
         """Return the day's mean indicators; NaN for measured ones on days without exams."""
         p = self.parameters
-        loss, vac, bear, anode, _factor = x.T
+        loss, vac, bear, anode, anode_ref, _factor = x.T
         exams, _scan_s, energy_j, _ma = u.T
         measured = np.where(exams > 0, 1.0, np.nan)
         return np.stack(
@@ -314,6 +351,7 @@ class XrayTubeModel(DegradationModel):
                 self.oil_temp_c(energy_j / p["duty_s"], anode) * measured,
                 self.coastdown_s(bear) * measured,
                 exams * self.arcs_per_exam(vac),
+                self.exposure_stretch(anode) / self.exposure_stretch(anode_ref) * measured,
             ],
             axis=1,
         )
