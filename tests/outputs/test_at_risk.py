@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from equiptwin.clock import fixed_clock
 from equiptwin.config import PipelineConfig, defaults
-from equiptwin.features.frame import data_range
+from equiptwin.features.frame import data_range, system_daily
 from equiptwin.forecasting import run_forecast
 from equiptwin.ingest.run import ingest
 from equiptwin.outputs.at_risk import at_risk_details, recomputed_curves
@@ -24,6 +24,7 @@ from equiptwin.outputs.report_data import fleet_rows
 from equiptwin.sim.fleet import simulate_fleet
 from equiptwin.sim.spec import FleetSpec, parse_mix
 from equiptwin.store import db
+from equiptwin.store.archive import open_archive
 from tests.outputs.conftest import REPO, Scan
 
 pytestmark = pytest.mark.slow
@@ -98,3 +99,16 @@ def test_recomputed_curves_meet_the_stored_forecasts_and_trends_are_drawn(
         assert any(a.startswith("Survival curve") for a in alts)
         assert any(a.startswith("Indicator and event trends") for a in alts)
     assert write_report(engine, config, as_of, tmp_path, NOW).read_text("utf-8") == html
+
+
+def test_a_later_window_reads_exposure_times_against_the_same_reference(
+    engine: sa.Engine, config: PipelineConfig
+) -> None:
+    first, last = data_range(engine)
+    archive = open_archive(engine, str(config["store.archive_dir"]))
+    whole = system_daily(engine, archive, first, last)["exposure_stretch"].dropna()
+    later = system_daily(engine, archive, first + dt.timedelta(days=60), last)
+    assert whole.index.get_level_values("system_id").str.startswith("XR").all()
+    assert len(later["exposure_stretch"].dropna()) > 20
+    shared = later["exposure_stretch"].dropna()
+    assert shared.equals(whole.loc[shared.index])

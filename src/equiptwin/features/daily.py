@@ -104,6 +104,9 @@ def exposure_stretch(frame: pd.DataFrame, installs: pd.DataFrame) -> pd.Series:
     life = ["system_id", "installed_on"]
     first = rows.groupby(life)["day"].transform("min")
     reference = rows["day"] < first + pd.Timedelta(days=REFERENCE_DAYS)
+    values = np.full(len(frame), np.nan)
+    if reference.all():  # nothing after a reference window (or no rows at all)
+        return pd.Series(values, index=frame.index, name="exposure_stretch")
     mean = (
         rows[reference]
         .groupby([*life, "protocol"], observed=True)["exposure_s"]
@@ -111,7 +114,6 @@ def exposure_stretch(frame: pd.DataFrame, installs: pd.DataFrame) -> pd.Series:
         .rename("reference_s")
     )
     later = rows[~reference].join(mean, on=[*life, "protocol"])
-    values = np.full(len(frame), np.nan)
     values[later["row"].to_numpy()] = (later["exposure_s"] / later["reference_s"]).to_numpy()
     return pd.Series(values, index=frame.index, name="exposure_stretch")
 
@@ -127,8 +129,9 @@ def xray_daily(
     Parameters
     ----------
     exposures : pandas.DataFrame
-        Archive exposure records (``ts``, ``system_id``, ``kvp``, ``ma``, ``exposure_s``,
-        ``filament_a``, ``oil_temp_c``, ``coastdown_s``).
+        Archive exposure records (``ts``, ``system_id``, ``protocol``, ``kvp``, ``ma``,
+        ``exposure_s``, ``filament_a``, ``oil_temp_c``, ``coastdown_s``), from the start of
+        each tube life's reference window on (:func:`exposure_stretch`).
     event_counts : pandas.DataFrame
         Columns ``system_id``, ``day`` (datetime64, midnight UTC), ``code``, ``n``.
     modality_of : mapping of str to str

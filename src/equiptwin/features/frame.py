@@ -19,7 +19,7 @@ data from before that day (UTC days). Columns:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import pandas as pd
@@ -40,6 +40,7 @@ from equiptwin.store.schema import (
     System,
 )
 from equiptwin.twin.coldhead import ColdheadModel
+from equiptwin.twin.registry import tube_model
 
 if TYPE_CHECKING:
     from equiptwin.dist.engine import ComputeEngine
@@ -158,6 +159,36 @@ def _fill_days(
     return pd.MultiIndex.from_arrays([fills["system_id"], days], names=["system_id", "day"])
 
 
+def _exposures_with_references(
+    archive: Archive,
+    systems: list[str] | None,
+    lo: dt.datetime,
+    hi: dt.datetime,
+    modality_of: Mapping[str, str],
+    lives: pd.DataFrame,
+) -> pd.DataFrame:
+    """Return the exposures in ``[lo, hi)`` and those the exposure stretch reads them by.
+
+    A radiography tube running at ``lo`` reads its exposure times against its life's
+    first logged weeks (:func:`~equiptwin.features.daily.exposure_stretch`), so its
+    system's exposures since that life's installation are read too.
+    """
+    exposures = archive.read_exposures(systems, lo, hi)
+    aec = [s for s, m in modality_of.items() if tube_model(m).parameters["aec_stretch_gain"] > 0]
+    start = pd.Timestamp(lo.date())
+    running = lives[
+        lives["system_id"].isin(aec)
+        & (lives["component"] == "xray_tube")
+        & (lives["installed_on"] < start)
+        & (lives["ended_on"].isna() | (lives["ended_on"] > start))
+    ]
+    if running.empty:
+        return exposures
+    since = dt.datetime.combine(running["installed_on"].min().date(), dt.time(), dt.UTC)
+    earlier = archive.read_exposures(sorted(running["system_id"].unique()), since, lo)
+    return pd.concat([earlier, exposures], ignore_index=True) if len(earlier) else exposures
+
+
 def system_daily(
     engine: sa.Engine,
     archive: Archive,
@@ -188,12 +219,10 @@ def system_daily(
     hi = dt.datetime.combine(end, dt.time(), dt.UTC)
     systems = None if system_ids is None else list(system_ids)
     counts = _event_counts(engine, first, end, systems)
-    tube = xray_daily(
-        archive.read_exposures(systems, lo, hi),
-        counts,
-        _modalities(engine, systems),
-        read_lives(engine, systems),
-    )
+    modality_of, lives = _modalities(engine, systems), read_lives(engine, systems)
+    exposures = _exposures_with_references(archive, systems, lo, hi, modality_of, lives)
+    tube = xray_daily(exposures, counts, modality_of, lives)
+    tube = tube[tube.index.get_level_values("day") >= pd.Timestamp(first)]
     cold = coldhead_daily(
         archive.read_cryo(systems, lo, hi),
         counts,
