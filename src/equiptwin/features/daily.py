@@ -150,14 +150,18 @@ def xray_daily(
     """
     ma, filament_a = exposures["ma"].to_numpy(), exposures["filament_a"].to_numpy()
     filament_ref_a = np.full(len(exposures), np.nan)
+    aec = np.zeros(len(exposures), dtype=bool)
     for model, rows in _tube_models(exposures["system_id"], modality_of):
         filament_ref_a[rows] = model.reference_filament_a(ma[rows], filament_a[rows])
+        aec[rows] = model.aec_sets_exposure_time
     frame = exposures.assign(
         day=_utc_day(exposures["ts"]),
         energy_j=exposures["kvp"] * exposures["ma"] * exposures["exposure_s"],
         filament_ref_a=filament_ref_a,
     )
-    frame["exposure_stretch"] = exposure_stretch(frame, installs)
+    stretch = np.full(len(frame), np.nan)  # read only where AEC sets the exposure times
+    stretch[aec] = exposure_stretch(frame[aec], installs).to_numpy()
+    frame["exposure_stretch"] = stretch
     daily = frame.groupby(KEY).agg(
         exams=("exposure_s", "size"),
         scan_s=("exposure_s", "sum"),
@@ -170,11 +174,7 @@ def xray_daily(
         stretch_rows=("exposure_stretch", "count"),
     )
     daily["exams"] = daily["exams"].astype(float)
-    few = (daily.pop("stretch_rows") < MIN_STRETCH_ROWS).to_numpy(copy=True)
-    for model, rows in _tube_models(daily.index.get_level_values("system_id"), modality_of):
-        if model.parameters["aec_stretch_gain"] == 0:  # exposure times not set by AEC
-            few |= rows
-    daily.loc[few, "exposure_stretch"] = np.nan
+    daily.loc[daily.pop("stretch_rows") < MIN_STRETCH_ROWS, "exposure_stretch"] = np.nan
     energy_j = daily["energy_j"].to_numpy()
     new_tube_oil = np.full(len(daily), np.nan)
     for model, rows in _tube_models(daily.index.get_level_values("system_id"), modality_of):

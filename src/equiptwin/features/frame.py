@@ -174,7 +174,7 @@ def _exposures_with_references(
     system's exposures since that life's installation are read too.
     """
     exposures = archive.read_exposures(systems, lo, hi)
-    aec = [s for s, m in modality_of.items() if tube_model(m).parameters["aec_stretch_gain"] > 0]
+    aec = [s for s, m in modality_of.items() if tube_model(m).aec_sets_exposure_time]
     start = pd.Timestamp(lo.date())
     running = lives[
         lives["system_id"].isin(aec)

@@ -255,6 +255,11 @@ class XrayTubeModel(DegradationModel):
         out: FloatArray = p["runup_new_s"] * (1.0 + p["runup_gain"] * b * b)
         return out
 
+    @property
+    def aec_sets_exposure_time(self) -> bool:
+        """Whether AEC sets this tube's exposure times (so they stretch with anode wear)."""
+        return self.parameters["aec_stretch_gain"] > 0
+
     def exposure_stretch(self, anode_wear: ArrayLike) -> FloatArray:
         """Return how much longer AEC makes an exposure than on a new anode (1 = same)."""
         gain = self.parameters["aec_stretch_gain"]
