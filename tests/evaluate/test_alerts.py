@@ -11,8 +11,8 @@ import pytest
 from equiptwin.evaluate.alerts import (
     AlertRules,
     alert_metrics,
+    alert_outcomes,
     alerts_from_probability,
-    failure_leads,
     paired_leads,
 )
 
@@ -160,11 +160,12 @@ def test_paired_leads_compare_on_failures_both_alerted() -> None:
         paired_leads(leads, "nobody")
 
 
-def test_failure_leads_are_what_the_alert_metrics_summarise(
+def test_the_failures_are_what_the_alert_metrics_summarise(
     lives: pd.DataFrame, forecasts: pd.DataFrame
 ) -> None:
-    leads = failure_leads(forecasts, lives, data_end=DATA_END)
-    overall = _row(alert_metrics(forecasts, lives, data_end=DATA_END), "all")
+    table, leads = alert_outcomes(forecasts, lives, data_end=DATA_END)
+    assert table.equals(alert_metrics(forecasts, lives, data_end=DATA_END))
+    overall = _row(table, "all")
     assert len(leads) == overall["n_failures"]
     assert leads["alerted"].sum() == overall["n_alerted"]
     assert leads["lead_days"].median() == overall["median_lead_days"]

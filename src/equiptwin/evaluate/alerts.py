@@ -158,32 +158,6 @@ def _failures(rows: pd.DataFrame, rules: AlertRules) -> pd.DataFrame:
     return failures
 
 
-def failure_leads(
-    forecasts: pd.DataFrame,
-    lives: pd.DataFrame,
-    *,
-    data_end: dt.date,
-    rules: AlertRules | None = None,
-) -> pd.DataFrame:
-    """Return each eligible failure with whether it was alerted and its lead time.
-
-    Parameters
-    ----------
-    forecasts, lives, data_end, rules
-        As in :func:`alert_metrics`.
-
-    Returns
-    -------
-    DataFrame
-        Indexed by ``life_id``: ``fail_on``, ``alerted`` (bool) and ``lead_days`` (NaN
-        when missed).
-    """
-    rules = rules or AlertRules()
-    _require(forecasts, FORECAST_COLUMNS, "forecasts")
-    _require(lives, LIVES_COLUMNS, "lives")
-    return _failures(_alert_rows(forecasts, lives.set_index("life_id"), data_end, rules), rules)
-
-
 def paired_leads(leads: pd.DataFrame, reference: str) -> pd.DataFrame:
     """Compare lead times on the failures both a model and ``reference`` alerted.
 
@@ -193,8 +167,8 @@ def paired_leads(leads: pd.DataFrame, reference: str) -> pd.DataFrame:
     Parameters
     ----------
     leads : DataFrame
-        ``model``, ``life_id``, ``lead_days`` (NaN when missed), as from
-        :func:`failure_leads` per model.
+        ``model``, ``life_id``, ``lead_days`` (NaN when missed), as the failures of
+        :func:`alert_outcomes` per model.
     reference : str
         The model every other one is compared with.
 
@@ -236,6 +210,21 @@ def alert_metrics(
 ) -> pd.DataFrame:
     """Return recall, lead time and false alerts per group and over all lives.
 
+    The table of :func:`alert_outcomes`; see there.
+    """
+    return alert_outcomes(forecasts, lives, data_end=data_end, by=by, rules=rules)[0]
+
+
+def alert_outcomes(
+    forecasts: pd.DataFrame,
+    lives: pd.DataFrame,
+    *,
+    data_end: dt.date,
+    by: Sequence[str] = ("modality", "component"),
+    rules: AlertRules | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return the alert metrics per group and the failures they summarise.
+
     Parameters
     ----------
     forecasts : DataFrame
@@ -253,11 +242,14 @@ def alert_metrics(
 
     Returns
     -------
-    DataFrame
+    table : DataFrame
         One row per group: ``n_failures`` (eligible), ``n_alerted``, ``recall``,
         ``median_lead_days``, ``median_warning_days``, ``false_alerts``, ``unresolved_alerts``,
         ``system_years``, ``false_alerts_per_system_year`` and, with ``has_precursor``,
         ``n_failures_precursor``, ``recall_precursor``.
+    failures : DataFrame
+        Each eligible failure, indexed by ``life_id``: ``fail_on``, ``alerted`` (bool) and
+        ``lead_days`` (NaN when missed).
     """
     rules = rules or AlertRules()
     _require(forecasts, FORECAST_COLUMNS, "forecasts")
@@ -283,7 +275,7 @@ def alert_metrics(
 
     span = rows.groupby("life_id")["as_of"].agg(["min", "max"])
     years = pd.Series((_days(span["max"] - span["min"]) + 1.0) / 365.25, index=span.index)
-    return _summarise(life, failures, starts, years, list(by))
+    return _summarise(life, failures, starts, years, list(by)), failures
 
 
 def _summarise(

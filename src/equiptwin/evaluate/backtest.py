@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from tqdm import tqdm
 
 from equiptwin.config import PipelineConfig
-from equiptwin.evaluate.alerts import alert_metrics, failure_leads, paired_leads
+from equiptwin.evaluate.alerts import alert_outcomes, paired_leads
 from equiptwin.evaluate.truth import with_precursors
 from equiptwin.features.frame import data_range, read_lives, store_features
 from equiptwin.survival.base import SurvivalEstimator
@@ -288,9 +288,9 @@ def score(
         score_rows.append(row)
         flagged = rows.assign(alert=rows[f"p_fail_{alert_horizon_days}d"] >= alert_p)
         flagged = flagged[["life_id", "as_of", "alert"]]
-        table = alert_metrics(flagged, lives, data_end=end)
+        table, failures = alert_outcomes(flagged, lives, data_end=end)
         alert_tables.append(table.assign(model=name))
-        leads.append(failure_leads(flagged, lives, data_end=end).assign(model=name))
+        leads.append(failures.assign(model=name))
     scores = pd.DataFrame(score_rows)
     if EQUIPTWIN in set(scores["model"]):
         paired = paired_leads(pd.concat(leads).reset_index(), EQUIPTWIN)
