@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -123,6 +124,10 @@ def test_backtest_scores_every_model(
     short = dataclasses.replace(
         config,
         values={**config.values, "backtest.min_train_days": 120, "backtest.retrain_days": 60},
+        sections={
+            **config.sections,
+            "policy_overrides": {"modality": {"MR": {"horizon_days": 30, "p_open": 0.05}}},
+        },
     )
     result = run_backtest(
         engine,
@@ -140,6 +145,15 @@ def test_backtest_scores_every_model(
         assert (tmp_path / name).is_file()
     replayed = pd.read_csv(tmp_path / "forecasts.csv")
     assert (pd.to_datetime(replayed["as_of"]) >= pd.Timestamp(first + dt.timedelta(days=120))).all()
+    # The alert is each system's ticket rule, with the pipeline's [policy_overrides].
+    mr = replayed["system_id"].str.startswith("MR")
+    window = pd.to_datetime(replayed["window_start"]) - pd.to_datetime(replayed["as_of"])
+    p = np.where(mr, replayed["p_fail_30d"] >= 0.05, replayed["p_fail_14d"] >= 0.2)
+    assert mr.any() and (replayed["alert"] == (p | (window.dt.days <= 14))).all()
+    assert (
+        "P(fail within 30 d) >= 0.05"
+        in json.loads((tmp_path / "evaluation.json").read_text())["alert_rule"]
+    )
 
 
 def test_twin_days_gained_from_the_store(engine: sa.Engine, config: PipelineConfig) -> None:

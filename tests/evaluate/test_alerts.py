@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from equiptwin.config import defaults
 from equiptwin.evaluate.alerts import (
     AlertRules,
     alert_metrics,
     alert_outcomes,
-    alerts_from_probability,
     paired_leads,
+    ticket_alerts,
 )
+from equiptwin.planning.policy import policy_for
 
 DATA_END = dt.date(2024, 7, 1)
 FIRST = pd.Timestamp("2024-01-01")
@@ -121,15 +124,23 @@ def test_rules_change_the_verdicts(lives: pd.DataFrame, forecasts: pd.DataFrame)
         AlertRules(min_lead_days=5, max_lead_days=3)
 
 
-def test_alert_from_probability_threshold() -> None:
-    frame = pd.DataFrame({"p_fail_14d": [0.1, 0.5, 0.9]})
-    assert alerts_from_probability(frame, horizon_days=14, threshold=0.5).tolist() == [
-        False,
-        True,
-        True,
-    ]
+def test_ticket_alerts_follow_each_systems_policy() -> None:
+    base = policy_for(defaults(), "AMS", "CT")  # P14 >= 0.2 or a window within 14 days
+    xr = dataclasses.replace(base, horizon_days=30, p_open=0.5)
+    frame = pd.DataFrame(
+        {
+            "system_id": ["CT-1", "CT-1", "CT-1", "XR-1", "XR-1"],
+            "p_fail_14d": [0.1, 0.3, 0.1, 0.3, 0.1],
+            "p_fail_30d": [0.2, 0.4, 0.9, 0.4, 0.6],
+            "window_start_days": [np.nan, np.nan, 12.0, np.nan, np.nan],
+        }
+    )
+    alert = ticket_alerts(frame, {"CT-1": base, "XR-1": xr})
+    assert alert.tolist() == [False, True, True, False, True]
+    with pytest.raises(ValueError, match=r"no ticket policy for system\(s\) \['XR-1'\]"):
+        ticket_alerts(frame, {"CT-1": base})
     with pytest.raises(ValueError, match="p_fail_7d"):
-        alerts_from_probability(frame, horizon_days=7, threshold=0.5)
+        ticket_alerts(frame, {"CT-1": base, "XR-1": dataclasses.replace(xr, horizon_days=7)})
 
 
 def test_inputs_are_checked(lives: pd.DataFrame, forecasts: pd.DataFrame) -> None:

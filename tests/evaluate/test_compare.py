@@ -23,7 +23,10 @@ BACKTEST_FROM = 30
 
 
 def _backtest(world: Path, out: Path) -> None:
-    """Write a backtest that alerts on every tenth day of every system (not a real model)."""
+    """Write a backtest that alerts on every tenth day of every system (not a real model).
+
+    Those days also have a failure window, starting 12 days later.
+    """
     assets = pd.read_csv(world / "assets.csv")
     days = pd.date_range(
         dt.date(2025, 1, 1) + dt.timedelta(days=BACKTEST_FROM), periods=DAYS - BACKTEST_FROM
@@ -37,6 +40,9 @@ def _backtest(world: Path, out: Path) -> None:
             "p_fail_7d": 0.05,
             "p_fail_14d": 0.3 if d.day % 10 == 0 else 0.1,
             "p_fail_30d": 0.5,
+            "window_start": (d + pd.Timedelta(days=12)).strftime("%Y-%m-%d")
+            if d.day % 10 == 0
+            else "",
             "alert": int(d.day % 10 == 0),
         }
         for s, m in zip(assets["system_id"], assets["modality"], strict=True)
@@ -103,6 +109,7 @@ def test_advice_is_keyed_by_life_and_age(worlds: tuple[list[Path], Path]) -> Non
         day = life.installed_at.astimezone(world.systems[life_id.split(":")[0]].tz).date()
         assert (day + dt.timedelta(days=age)).day % 10 == 0
     assert alerts == set(advice.alarms)
+    assert advice.windows == dict.fromkeys(alerts, 12.0)
 
 
 def test_evaluate_command(worlds: tuple[list[Path], Path], tmp_path: Path) -> None:

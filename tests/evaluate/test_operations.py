@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 import pandas as pd
 import pytest
 
-from equiptwin.config import PipelineConfig
+from equiptwin.config import PipelineConfig, defaults
 from equiptwin.evaluate.advice import Advice
 from equiptwin.evaluate.exams import EXAM_OUTCOMES
 from equiptwin.evaluate.metrics import COST_PARTS, run_metrics
@@ -25,6 +25,7 @@ from equiptwin.evaluate.policies import (
     Policy,
     RunToFailure,
     ThresholdAlarms,
+    ticket_policies,
 )
 from equiptwin.evaluate.world import World, WorldLife
 
@@ -64,7 +65,7 @@ def _policies(world: World) -> list[Policy]:
         RunToFailure(),
         FixedInterval({"xray_tube": 104.0}, 3),
         ThresholdAlarms(advice),
-        Equiptwin(advice),
+        Equiptwin(advice, ticket_policies(world, defaults())),
         Oracle(),
     ]
 

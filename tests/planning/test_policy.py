@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from equiptwin.errors import ConfigError
-from equiptwin.planning.policy import PRIORITIES, URGENCY, policy_for
+from equiptwin.planning.policy import PRIORITIES, URGENCY, policies_by_system, policy_for
 
 from .conftest import config_with, forecast, with_sections
 
@@ -28,6 +29,34 @@ def test_priority_is_the_higher_of_probability_and_window(
     policy = policy_for(config_with(), "AMS", "CT")
     f = forecast(p=(min(p14, 0.05), p14, max(p14, 0.95)), window_days=window_days)
     assert policy.priority(f) == expected
+
+
+def test_opens_is_priority_for_many_forecasts_at_once() -> None:
+    """The vectorised rule the backtest and the operations twin replay is the daily job's."""
+    policy = policy_for(config_with(), "AMS", "CT")
+    rng = np.random.default_rng(5)
+    p14 = rng.uniform(0.0, 0.4, 200)
+    window = rng.choice([np.nan, 1.0, 3.0, 10.0, 14.0, 15.0, 40.0], 200)
+    expected = [
+        policy.priority(
+            forecast(p=(0.0, float(p), 1.0), window_days=None if np.isnan(w) else int(w))
+        )
+        is not None
+        for p, w in zip(p14, window, strict=True)
+    ]
+    assert policy.opens(p14, window).tolist() == expected
+    assert any(expected) and not all(expected)
+
+
+def test_policies_by_system_apply_each_systems_overrides() -> None:
+    cfg = with_sections(
+        config_with(), policy_overrides={"modality": {"XR": {"horizon_days": 30, "p_open": 0.4}}}
+    )
+    systems = [("CT-1", "AMS", "CT"), ("XR-1", "AMS", "XR"), ("XR-2", "UTR", "XR")]
+    policies = policies_by_system(cfg, systems)
+    assert policies["CT-1"] == policy_for(cfg, "AMS", "CT")
+    assert (policies["XR-1"].horizon_days, policies["XR-1"].p_open) == (30, 0.4)
+    assert policies["XR-2"] == policies["XR-1"]
 
 
 def test_priority_rises_with_probability() -> None:

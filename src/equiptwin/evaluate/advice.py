@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -50,6 +50,9 @@ class Advice:
         its own alert rule).
     alarms : frozenset of LifeDay
         Days on which at least one vendor-style limit was broken.
+    windows : Mapping of LifeDay to float, optional
+        Days from the forecast day to the failure window's first day, on the forecast
+        days that have a window (the ticket policy's window rule reads it).
     """
 
     start: dt.date
@@ -57,6 +60,7 @@ class Advice:
     horizons_days: tuple[int, ...]
     forecasts: Mapping[LifeDay, tuple[float, ...]]
     alarms: frozenset[LifeDay]
+    windows: Mapping[LifeDay, float] = field(default_factory=dict)
 
 
 def _life_days(world: World, rows: pd.DataFrame, path: Path) -> list[LifeDay]:
@@ -101,22 +105,27 @@ def read_advice(world: World, backtest_dir: Path) -> Advice:
     horizons = tuple(
         sorted(int(c[len("p_fail_") : -1]) for c in forecasts.columns if c.startswith("p_fail_"))
     )
-    if forecasts.empty or not horizons:
-        raise ConfigError(f"{path}: needs forecast rows with `p_fail_<h>d` columns.")
+    if forecasts.empty or not horizons or "window_start" not in forecasts.columns:
+        raise ConfigError(
+            f"{path}: needs forecast rows with `p_fail_<h>d` and `window_start` columns."
+        )
     keys = _life_days(world, forecasts, path)
     columns = [f"p_fail_{h}d" for h in horizons]
     chances = forecasts[columns].clip(0.0, 1.0).cummax(axis=1).to_numpy()
     on = {k: tuple(map(float, p)) for k, p in zip(keys, chances, strict=True)}
+    days = pd.to_datetime(forecasts["as_of"])
+    window = (pd.to_datetime(forecasts["window_start"]) - days).dt.days.to_numpy(dtype=float)
+    windows = {k: w for k, w in zip(keys, window.tolist(), strict=True) if w == w}
     alarms_path = backtest_dir / ALARMS_FILE
     alarms = pd.read_csv(alarms_path, dtype={"as_of": str, "system_id": str})
     fired = alarms[alarms["limits_exceeded"] >= 1]
-    days = pd.to_datetime(forecasts["as_of"])
     return Advice(
         start=days.min().date(),
         end=days.max().date() + dt.timedelta(days=1),
         horizons_days=horizons,
         forecasts=on,
         alarms=frozenset(_life_days(world, fired, alarms_path)),
+        windows=windows,
     )
 
 

@@ -1,7 +1,7 @@
 """Alert metrics: were failures flagged early enough, and did alerts cry wolf.
 
 Input is one forecast row per life and ``as_of`` day with a boolean ``alert`` (for
-example ``P(fail within 14 d) >= threshold``, see :func:`alerts_from_probability`), and
+example the ticket policy's rule, see :func:`ticket_alerts`), and
 the lives' true outcomes. Definitions (:class:`AlertRules` holds the numbers):
 
 * An **alert episode** is a run of consecutive forecast rows of one life with the alert
@@ -28,11 +28,13 @@ the lives' true outcomes. Definitions (:class:`AlertRules` holds the numbers):
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+from equiptwin.planning.policy import Policy
 
 FORECAST_COLUMNS: tuple[str, ...] = ("life_id", "as_of", "alert")
 LIVES_COLUMNS: tuple[str, ...] = ("life_id", "ended_on", "end_reason")
@@ -66,24 +68,55 @@ class AlertRules:
             )
 
 
-def alerts_from_probability(
-    forecasts: pd.DataFrame, *, horizon_days: int, threshold: float
-) -> pd.Series:
-    """Return the alert flag ``p_fail_<h>d >= threshold`` per forecast row.
+def ticket_alerts(forecasts: pd.DataFrame, policies: Mapping[str, Policy]) -> pd.Series:
+    """Return whether each forecast row opens a ticket under its system's policy.
+
+    The rule of :meth:`~equiptwin.planning.policy.Policy.opens`, with each system's
+    ``[policy_overrides]`` applied, as the daily job applies it.
 
     Parameters
     ----------
     forecasts : DataFrame
-        With a column ``p_fail_<horizon_days>d``.
-    horizon_days : int
-        Horizon of the probability the alert watches.
-    threshold : float
-        Probability at which the alert is on.
+        ``system_id``, ``window_start_days`` (NaN without a window) and the column
+        ``p_fail_<h>d`` of every policy's horizon ``h``.
+    policies : Mapping of str to Policy
+        Each system's ticket policy (:func:`~equiptwin.planning.policy.policies_by_system`).
+
+    Raises
+    ------
+    ValueError
+        When a system has no policy or a policy's horizon was not forecast.
     """
-    column = f"p_fail_{horizon_days}d"
-    if column not in forecasts.columns:
-        raise ValueError(f"`forecasts` has no column {column!r}; forecast that horizon first.")
-    return (forecasts[column] >= threshold).rename("alert")
+    missing = sorted(set(forecasts["system_id"]) - set(policies))
+    if missing:
+        raise ValueError(f"no ticket policy for system(s) {missing[:5]}.")
+    alert = np.zeros(len(forecasts), dtype=bool)
+    system = forecasts["system_id"].to_numpy()
+    for system_id, policy in policies.items():
+        rows = system == system_id
+        if not rows.any():
+            continue
+        column = f"p_fail_{policy.horizon_days}d"
+        if column not in forecasts.columns:
+            raise ValueError(
+                f"`forecasts` has no column {column!r} for the ticket policy of {system_id}; "
+                "forecast that horizon first."
+            )
+        chosen = forecasts.loc[rows]
+        alert[rows] = policy.opens(chosen[column], chosen["window_start_days"])
+    return pd.Series(alert, index=forecasts.index, name="alert")
+
+
+def describe_policies(policies: Mapping[str, Policy]) -> str:
+    """Return the ticket rules in words, one per distinct rule with its systems' count."""
+    rules: dict[tuple[int, float, int], int] = {}
+    for policy in policies.values():
+        key = (policy.horizon_days, policy.p_open, policy.window_days_high)
+        rules[key] = rules.get(key, 0) + 1
+    return "; ".join(
+        f"P(fail within {h} d) >= {p} or failure window within {w} d ({n} systems)"
+        for (h, p, w), n in sorted(rules.items())
+    )
 
 
 def _require(frame: pd.DataFrame, columns: Sequence[str], name: str) -> None:

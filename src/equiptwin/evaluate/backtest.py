@@ -5,8 +5,8 @@ only). Every ``backtest.retrain_days`` a fresh copy of each model is trained on 
 landmark rows before the cut, with targets censored at the cut, and forecasts the days up
 to the next cut. The forecasts are then scored against what happened by the end of the
 period: concordance, integrated Brier score, time-dependent AUC, calibration, and the
-alert metrics of :mod:`equiptwin.evaluate.alerts` with the ticket policy's own alert rule
-(``P(fail within policy.horizon_days) >= policy.p_open``).
+alert metrics of :mod:`equiptwin.evaluate.alerts` with the ticket policy's own rule, per
+system with its ``[policy_overrides]`` (:meth:`~equiptwin.planning.policy.Policy.opens`).
 """
 
 from __future__ import annotations
@@ -25,9 +25,15 @@ import sqlalchemy as sa
 from tqdm import tqdm
 
 from equiptwin.config import PipelineConfig
-from equiptwin.evaluate.alerts import alert_outcomes, paired_leads
+from equiptwin.evaluate.alerts import (
+    alert_outcomes,
+    describe_policies,
+    paired_leads,
+    ticket_alerts,
+)
 from equiptwin.evaluate.truth import with_precursors
 from equiptwin.features.frame import data_range, read_lives, store_features
+from equiptwin.planning.policy import Policy, policies_by_system
 from equiptwin.survival.base import SurvivalEstimator
 from equiptwin.survival.baselines import CoxPH, KaplanMeier, Limit, ThresholdRule, TwinCurve
 from equiptwin.survival.calibrate import CalibratedEstimator
@@ -222,15 +228,14 @@ def score(
     start: dt.date,
     end: dt.date,
     horizons_days: Sequence[int],
-    alert_horizon_days: int,
-    alert_p: float,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Score replayed forecasts against what happened by ``end``.
 
     Parameters
     ----------
     forecasts : pandas.DataFrame
-        From :func:`replay`.
+        From :func:`replay`, with ``alert``: the ticket policy's rule
+        (:func:`~equiptwin.evaluate.alerts.ticket_alerts` under :func:`system_policies`).
     features : pandas.DataFrame
         The same feature rows (for the training-period outcomes the IPCW metrics need).
     lives : pandas.DataFrame
@@ -245,8 +250,6 @@ def score(
         The replayed period.
     horizons_days : sequence of int
         Forecast horizons.
-    alert_horizon_days, alert_p : int, float
-        The alert rule: ``P(fail within alert_horizon_days) >= alert_p``.
 
     Returns
     -------
@@ -286,9 +289,7 @@ def score(
                 y.as_censored(joined["life_id"].isin(sudden).to_numpy()), risk
             )
         score_rows.append(row)
-        flagged = rows.assign(alert=rows[f"p_fail_{alert_horizon_days}d"] >= alert_p)
-        flagged = flagged[["life_id", "as_of", "alert"]]
-        table, failures = alert_outcomes(flagged, lives, data_end=end)
+        table, failures = alert_outcomes(rows[["life_id", "as_of", "alert"]], lives, data_end=end)
         alert_tables.append(table.assign(model=name))
         leads.append(failures.assign(model=name))
     scores = pd.DataFrame(score_rows)
@@ -298,13 +299,21 @@ def score(
     return scores, pd.concat(alert_tables, ignore_index=True)
 
 
-def formats_csv(
-    forecasts: pd.DataFrame, *, alert_horizon_days: int, alert_p: float
-) -> pd.DataFrame:
+def system_policies(lives: pd.DataFrame, config: PipelineConfig) -> dict[str, Policy]:
+    """Return the ticket policy of every system in ``lives`` (by its site and modality).
+
+    ``policy.*`` with the pipeline's ``[policy_overrides]``, as the daily job applies them;
+    :func:`~equiptwin.evaluate.alerts.ticket_alerts` turns forecasts into alerts with them.
+    """
+    systems = lives[["system_id", "site", "modality"]].drop_duplicates()
+    return policies_by_system(config, systems.itertuples(index=False, name=None))
+
+
+def formats_csv(forecasts: pd.DataFrame) -> pd.DataFrame:
     """Return equiptwin's replayed forecasts as the rows of ``forecasts.csv`` (formats.md).
 
-    ``alert`` is the ticket policy's rule; ``model_version`` names the backtest cut
-    model (``backtest``).
+    ``alert`` is the ticket policy's rule (:func:`system_policies`); ``model_version`` names
+    the backtest cut model (``backtest``).
     """
     rows = forecasts[forecasts["model"] == EQUIPTWIN]
     as_of = pd.to_datetime(rows["as_of"])
@@ -326,7 +335,7 @@ def formats_csv(
             "window_start": when(rows["window_start_days"]),
             "window_end": when(rows["window_end_days"]),
             "median_days_left": rows["median_days_left"].round(1),
-            "alert": (rows[f"p_fail_{alert_horizon_days}d"] >= alert_p).astype(int),
+            "alert": rows["alert"].astype(int),
             "model_version": "backtest",
         }
     )
@@ -403,7 +412,6 @@ def run_backtest(
             f"start on or after {need}."
         )
     horizons = list(config["forecast.horizons_days"])
-    alert_h, alert_p = int(config["policy.horizon_days"]), float(config["policy.p_open"])
     features = store_features(engine, config, first, end, progress=progress, compute=compute)
     lives = read_lives(engine)
     if truth_lives is not None:
@@ -420,26 +428,17 @@ def run_backtest(
             models=models,
             progress=progress,
         )
-    scores, alerts = score(
-        forecasts,
-        features,
-        lives,
-        start=start,
-        end=end,
-        horizons_days=horizons,
-        alert_horizon_days=alert_h,
-        alert_p=alert_p,
-    )
+    policies = system_policies(lives, config)
+    forecasts = forecasts.assign(alert=ticket_alerts(forecasts, policies).to_numpy())
+    scores, alerts = score(forecasts, features, lives, start=start, end=end, horizons_days=horizons)
     out_dir.mkdir(parents=True, exist_ok=True)
-    formats_csv(forecasts, alert_horizon_days=alert_h, alert_p=alert_p).to_csv(
-        out_dir / "forecasts.csv", index=False
-    )
+    formats_csv(forecasts).to_csv(out_dir / "forecasts.csv", index=False)
     vendor_alarms_csv(forecasts).to_csv(out_dir / "vendor_alarms.csv", index=False)
     scores.to_csv(out_dir / "scores.csv", index=False)
     alerts.to_csv(out_dir / "alerts.csv", index=False)
     evaluation = {
         "period": [start.isoformat(), end.isoformat()],
-        "alert_rule": f"P(fail within {alert_h} d) >= {alert_p}",
+        "alert_rule": describe_policies(policies),
         "scores": scores.to_dict(orient="records"),
         "alerts": alerts.to_dict(orient="records"),
     }

@@ -27,7 +27,7 @@ from equiptwin.evaluate.advice import ensure_backtest, read_advice
 from equiptwin.evaluate.metrics import HEADLINE, reductions, run_metrics, summarise
 from equiptwin.evaluate.operations import simulate_department
 from equiptwin.evaluate.plots import plot_summary
-from equiptwin.evaluate.policies import failure_age_quantiles, policies_for
+from equiptwin.evaluate.policies import failure_age_quantiles, policies_for, ticket_policies
 from equiptwin.evaluate.world import World, read_world
 
 BASELINE = "run-to-failure"
@@ -148,8 +148,7 @@ def _compare_world(
             )
         days = period_days
     rows = []
-    rule = {"horizon_days": int(config["policy.horizon_days"]), "p_open": config["policy.p_open"]}
-    for policy in policies_for(advice, interval, **rule):
+    for policy in policies_for(advice, interval, ticket_policies(world, config)):
         outcome = simulate_department(world, policy, config, start=advice.start, days=days)
         rows.append({"world": world.name, "policy": policy.name, **run_metrics(outcome, config)})
     return rows

@@ -14,9 +14,10 @@ the slot of least expected cost after its arrival is booked. Policies:
 * **threshold alarms**: replaces when a vendor-style limit (``VENDOR_LIMITS`` of the
   backtest) is broken; the alarm is taken as urgent (probability 1 within every horizon),
   so the earliest slot that does not displace many exams wins.
-* **equiptwin**: replaces when the forecast opens a ticket (``P(fail within
-  policy.horizon_days) >= policy.p_open``, the ``alert`` of ``forecasts.csv``), with the
-  forecast's own probabilities in the slot choice.
+* **equiptwin**: replaces when the forecast opens a ticket under the system's ticket
+  policy (:meth:`equiptwin.planning.policy.Policy.opens` with the pipeline's
+  ``[policy_overrides]``, the ``alert`` of ``forecasts.csv``), with the forecast's own
+  probabilities in the slot choice.
 
 Under every policy the world's own preventive replacements (the simulator's attentive
 site engineers) still happen at the same component age: the world never shows when those
@@ -31,8 +32,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from equiptwin.config import PipelineConfig
 from equiptwin.evaluate.advice import Advice
 from equiptwin.evaluate.world import World, WorldLife
+from equiptwin.planning.policy import Policy as TicketPolicy
+from equiptwin.planning.policy import policies_by_system
 
 Chances = tuple[float, ...]
 
@@ -111,29 +115,49 @@ class Equiptwin(Policy):
     ----------
     advice : Advice
         The world's forecasts.
-    horizon_days : int, default 14
-        Horizon of the probability the ticket rule watches (``policy.horizon_days``).
-    p_open : float, default 0.2
-        Probability at which a ticket opens (``policy.p_open``).
+    tickets : Mapping of str to TicketPolicy
+        The ticket policy of each world life (its system's, with the pipeline's
+        ``[policy_overrides]``; :func:`ticket_policies`).
     """
 
     advice: Advice
-    horizon_days: int = 14
-    p_open: float = 0.2
+    tickets: Mapping[str, TicketPolicy]
     name: str = "equiptwin"
 
     def __post_init__(self) -> None:
-        if self.horizon_days not in self.advice.horizons_days:
+        wrong = {p.horizon_days for p in self.tickets.values()} - set(self.advice.horizons_days)
+        if wrong:
             raise ValueError(
-                f"the ticket horizon of {self.horizon_days} days is not one of the forecast's "
+                f"the ticket horizon(s) {sorted(wrong)} days are not among the forecast's "
                 f"horizons {self.advice.horizons_days}."
             )
 
     def advise(self, component: str, life: WorldLife, age_days: int) -> Chances | None:
         """Return the forecast's probabilities on a day its ticket rule fires."""
-        chances = self.advice.forecasts.get((life.life_id, age_days))
-        at = self.advice.horizons_days.index(self.horizon_days)
-        return chances if chances is not None and chances[at] >= self.p_open else None
+        key = (life.life_id, age_days)
+        chances = self.advice.forecasts.get(key)
+        if chances is None:
+            return None
+        policy = self.tickets[life.life_id]
+        p = chances[self.advice.horizons_days.index(policy.horizon_days)]
+        window = self.advice.windows.get(key, float("nan"))
+        return chances if bool(policy.opens(p, window)) else None
+
+
+def ticket_policies(world: World, config: PipelineConfig) -> dict[str, TicketPolicy]:
+    """Return the ticket policy of every life of ``world``, by ``life_id``.
+
+    Each life takes its system's policy (``policy.*`` with ``[policy_overrides]`` for the
+    system's site and modality), as the daily job applies it.
+    """
+    by_system = policies_by_system(
+        config, ((s.system_id, s.site, s.modality) for s in world.systems.values())
+    )
+    return {
+        life.life_id: by_system[system_id]
+        for system_id, lives in world.lives.items()
+        for life in lives
+    }
 
 
 def failure_age_quantiles(worlds: Sequence[World], q: float) -> dict[str, float]:
@@ -162,16 +186,16 @@ def failure_age_quantiles(worlds: Sequence[World], q: float) -> dict[str, float]
 
 
 def policies_for(
-    advice: Advice, interval_days: Mapping[str, float], *, horizon_days: int, p_open: float
+    advice: Advice, interval_days: Mapping[str, float], tickets: Mapping[str, TicketPolicy]
 ) -> tuple[Policy, ...]:
     """Return the four compared policies for one world, in table order.
 
-    ``horizon_days`` and ``p_open`` are equiptwin's ticket rule (``policy.*``).
+    ``tickets`` is equiptwin's ticket policy per world life (:func:`ticket_policies`).
     """
     horizons = len(advice.horizons_days)
     return (
         RunToFailure(),
         FixedInterval(interval_days, horizons),
         ThresholdAlarms(advice),
-        Equiptwin(advice, horizon_days, p_open),
+        Equiptwin(advice, tickets),
     )

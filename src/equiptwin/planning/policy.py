@@ -21,9 +21,12 @@ A ticket's priority is the highest of two rules: P(fail within ``horizon_days``)
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 
 from equiptwin.config import PipelineConfig, validate_setting
 from equiptwin.errors import ConfigError
@@ -116,6 +119,28 @@ class Policy:
                 level = max(level, 1)
         return PRIORITIES[level] if level >= 0 else None
 
+    def opens(
+        self, p_within: npt.ArrayLike, window_start_days: npt.ArrayLike
+    ) -> npt.NDArray[np.bool_]:
+        """Return where a ticket is due, for many forecasts at once.
+
+        The same rule as :meth:`priority` is not ``None``: P(fail within
+        ``horizon_days``) reaches ``p_open``, or the failure window starts within
+        ``window_days_high`` days (the critical window is never longer).
+
+        Parameters
+        ----------
+        p_within : array_like of float
+            P(fail within ``horizon_days``) of each forecast.
+        window_start_days : array_like of float
+            Days from ``as_of`` to each failure window's first day; ``NaN`` without one.
+        """
+        start = np.asarray(window_start_days, dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            near = start <= self.window_days_high
+        out: npt.NDArray[np.bool_] = (np.asarray(p_within, dtype=np.float64) >= self.p_open) | near
+        return out
+
 
 _POLICY_FIELDS = tuple(f.name for f in fields(Policy))
 
@@ -177,3 +202,19 @@ def policy_for(config: PipelineConfig, site: str, modality: str) -> Policy:
         if isinstance(site_table, Mapping) and modality in site_table:
             values |= _checked(site_table[modality], f"site.{site}.{modality}", source)
     return Policy(**values)
+
+
+def policies_by_system(
+    config: PipelineConfig, systems: Iterable[tuple[str, str, str]]
+) -> dict[str, Policy]:
+    """Return the policy of each system, from ``(system_id, site, modality)`` triples.
+
+    See :func:`policy_for`; a pair of site and modality is resolved once.
+    """
+    resolved: dict[tuple[str, str], Policy] = {}
+    out: dict[str, Policy] = {}
+    for system_id, site, modality in systems:
+        if (site, modality) not in resolved:
+            resolved[site, modality] = policy_for(config, site, modality)
+        out[system_id] = resolved[site, modality]
+    return out

@@ -28,7 +28,8 @@ import pandas as pd
 import sqlalchemy as sa
 
 from equiptwin.config import PipelineConfig
-from equiptwin.evaluate.backtest import forecast_rows, score
+from equiptwin.evaluate.alerts import ticket_alerts
+from equiptwin.evaluate.backtest import forecast_rows, score, system_policies
 from equiptwin.features.frame import data_range, read_lives, store_features
 from equiptwin.forecasting import latest_model
 from equiptwin.store.artifacts import load_model, read_card
@@ -228,16 +229,15 @@ def _scores(
 ) -> dict[str, float | None]:
     if forecasts.empty:
         return {}
+    alerts = ticket_alerts(forecasts, system_policies(lives, config))
     try:
         scores, _alerts = score(
-            forecasts,
+            forecasts.assign(alert=alerts.to_numpy()),
             features,
             lives,
             start=start,
             end=end,
             horizons_days=horizons,
-            alert_horizon_days=int(config["policy.horizon_days"]),
-            alert_p=float(config["policy.p_open"]),
         )
     except ValueError:  # no failure among the held-out days: every score is undefined
         return {}
