@@ -169,6 +169,8 @@ def test_paired_leads_compare_on_failures_both_alerted() -> None:
     assert row["model_earlier"] == 1 and row["reference_earlier"] == 0
     with pytest.raises(ValueError, match="reference"):
         paired_leads(leads, "nobody")
+    alone = paired_leads(leads[leads["model"] == "ours"], "ours")  # nothing to compare
+    assert alone.empty and "model" in alone.columns
 
 
 def test_the_failures_are_what_the_alert_metrics_summarise(

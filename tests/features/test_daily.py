@@ -8,11 +8,11 @@ import pytest
 
 from equiptwin.features.daily import (
     MIN_STRETCH_ROWS,
-    REFERENCE_DAYS,
     exposure_stretch,
     xray_daily,
 )
 from equiptwin.twin.registry import tube_model
+from equiptwin.twin.xray_tube import STRETCH_REFERENCE_DAYS
 
 NO_EVENTS = pd.DataFrame(columns=["system_id", "day", "code", "n"])
 
@@ -63,7 +63,7 @@ def _days_of_exposures(days: int, per_day: int, seed: int = 5) -> pd.DataFrame:
 
 def test_exposure_times_are_read_against_the_life_s_first_weeks_per_protocol() -> None:
     rows = _days_of_exposures(60, 30)
-    later = rows["day"] >= pd.Timestamp("2025-01-01") + pd.Timedelta(days=REFERENCE_DAYS)
+    later = rows["day"] >= pd.Timestamp("2025-01-01") + pd.Timedelta(days=STRETCH_REFERENCE_DAYS)
     rows.loc[later, "exposure_s"] *= 1.2  # a worn anode: AEC exposes 20% longer
     stretch = exposure_stretch(rows, _installs(rows))
     assert stretch[~later].isna().all()
@@ -76,7 +76,9 @@ def test_a_new_tube_starts_a_new_reference() -> None:
     new = rows["day"] >= pd.Timestamp("2025-03-01")
     rows.loc[~new, "exposure_s"] *= 1.3  # the old tube exposed longer; the new one is 1
     stretch = exposure_stretch(rows, _installs(rows, "2025-03-01"))
-    reference = new & (rows["day"] < pd.Timestamp("2025-03-01") + pd.Timedelta(REFERENCE_DAYS, "D"))
+    reference = new & (
+        rows["day"] < pd.Timestamp("2025-03-01") + pd.Timedelta(STRETCH_REFERENCE_DAYS, "D")
+    )
     assert stretch[reference].isna().all()
     assert float(stretch[new & ~reference].mean()) == pytest.approx(1.0, abs=0.05)
 
@@ -101,7 +103,7 @@ def test_stretch_is_read_for_radiography_days_with_enough_exposures_only() -> No
         coastdown_s=np.nan,
     ).drop(columns="day")
     xr = xray_daily(exposures, NO_EVENTS, {"XR-1": "XR"}, _installs(exposures))["exposure_stretch"]
-    assert xr.iloc[REFERENCE_DAYS:-1].notna().all()
+    assert xr.iloc[STRETCH_REFERENCE_DAYS:-1].notna().all()
     assert np.isnan(xr.iloc[-1])  # one exposure short of a reading
     ct = xray_daily(exposures, NO_EVENTS, {"XR-1": "CT"}, _installs(exposures))
     assert ct["exposure_stretch"].isna().all()  # CT's exposure times are not set by AEC

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from equiptwin.twin.xray_tube import RADIOGRAPHY_REFERENCE, XrayTubeModel
+from equiptwin.twin.xray_tube import RADIOGRAPHY_REFERENCE, STRETCH_REFERENCE_DAYS, XrayTubeModel
 from tests.twin.conftest import weekly_workload
 
 M = XrayTubeModel()
@@ -117,3 +117,24 @@ def test_radiography_aec_reads_anode_wear_against_the_first_logged_weeks() -> No
     later = xr.expected_output(worn, u, np.ones((2, 4)))[:, xr.outputs.index("exposure_stretch")]
     assert np.all(later > 1.0)
     assert later[0] > later[1]  # the same wear stretches less against a worn reference
+
+
+def test_anode_reference_is_the_mean_over_the_reference_days() -> None:
+    """As the features' reference is the mean exposure time of the first weeks of data."""
+    xr = XrayTubeModel(**RADIOGRAPHY_REFERENCE)
+    rng = np.random.default_rng(3)
+    u = np.array([[120.0, 12.0, 4e5, 400.0]] * 3)
+    theta = np.full((3, 4), 20.0)  # fast wear, so the mean differs from the first day
+    before = xr.initial_state(3, rng)
+    for _ in range(5):  # no data yet (as the simulator runs): no reference
+        before = xr.next_state(before, u, theta, rng)
+    assert (before[:, 4] == 0.0).all() and (before[:, 5] == 0.0).all()
+    x = xr.first_data(before)
+    anode = [x[:, 3]]
+    for _ in range(STRETCH_REFERENCE_DAYS + 20):
+        x = xr.next_state(x, u, theta, rng)
+        anode.append(x[:, 3])
+    mean = np.mean(anode[:STRETCH_REFERENCE_DAYS], axis=0)
+    assert x[:, 4] == pytest.approx(mean)
+    assert (x[:, 5] == STRETCH_REFERENCE_DAYS).all()
+    assert (x[:, 4] > anode[0]).all() and (x[:, 4] < anode[STRETCH_REFERENCE_DAYS]).all()

@@ -191,6 +191,16 @@ def _failures(rows: pd.DataFrame, rules: AlertRules) -> pd.DataFrame:
     return failures
 
 
+PAIRED_COLUMNS: tuple[str, ...] = (
+    "model",
+    "both_alerted",
+    "median_lead_days",
+    "reference_median_lead_days",
+    "model_earlier",
+    "reference_earlier",
+)
+
+
 def paired_leads(leads: pd.DataFrame, reference: str) -> pd.DataFrame:
     """Compare lead times on the failures both a model and ``reference`` alerted.
 
@@ -230,7 +240,7 @@ def paired_leads(leads: pd.DataFrame, reference: str) -> pd.DataFrame:
                 "reference_earlier": int((both[reference] > both[model]).sum()),
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=PAIRED_COLUMNS)
 
 
 def alert_metrics(

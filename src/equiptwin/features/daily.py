@@ -9,10 +9,11 @@ same table feeds the twin's synchronisation and the windowed survival features:
   housing-oil temperature), ``oil_resid_c`` (``oil_c`` minus what a new tube shows under the
   day's load: the load-normalised residual), ``coastdown_s`` (median), ``arc_count``
   (events 2301 and 2302), ``exposure_stretch`` (mean of each exposure's ``exposure_s``
-  over the mean of its protocol in the first :data:`REFERENCE_DAYS` logged days of the
-  tube's life: automatic exposure control lengthens exposures as a worn anode loses
-  output; NaN within those days, on days with fewer than :data:`MIN_STRETCH_ROWS`
-  exposures, and for CT, whose exposure times AEC does not set).
+  over the mean of its protocol in the first
+  :data:`~equiptwin.twin.xray_tube.STRETCH_REFERENCE_DAYS` logged days of the tube's
+  life: automatic exposure control lengthens exposures as a worn anode loses output;
+  NaN within those days, on days with fewer than :data:`MIN_STRETCH_ROWS` exposures,
+  and for CT, whose exposure times AEC does not set).
 - Cold head: ``stage2_k``, ``he_level_pct``, ``he_pressure_psi`` (daily means),
   ``boil_off_l_per_day`` (fall of the helium level, in litres), ``compressor_trips``
   (event 7120), ``chiller_fault`` (any of events 6100/6200), ``scan_h`` (booked scan hours)
@@ -31,14 +32,12 @@ import pandas as pd
 
 from equiptwin.twin.coldhead import ColdheadModel
 from equiptwin.twin.registry import tube_model
-from equiptwin.twin.xray_tube import XrayTubeModel
+from equiptwin.twin.xray_tube import STRETCH_REFERENCE_DAYS, XrayTubeModel
 
 ARC_CODES: tuple[int, ...] = (2301, 2302)
 TRIP_CODE = 7120
 CHILLER_CODES: tuple[int, ...] = (6100, 6200)
 KEY = ["system_id", "day"]
-REFERENCE_DAYS = 28
-"""Logged days at the start of a tube life whose exposure times are the life's reference."""
 MIN_STRETCH_ROWS = 20
 """Fewest exposures in a day for an ``exposure_stretch`` reading: fewer are too noisy
 (one exposure's time varies by about 40% with the patient)."""
@@ -70,12 +69,12 @@ def exposure_stretch(frame: pd.DataFrame, installs: pd.DataFrame) -> pd.Series:
     """Return each exposure's time over its protocol's reference in its tube life.
 
     The reference is the mean ``exposure_s`` of the same protocol on the same system
-    over the first :data:`REFERENCE_DAYS` logged days of the tube life the exposure
-    belongs to (the life installed last on or before its day); exposures within those
-    days, of a protocol the reference days did not use, or before any known installation
-    are NaN. The reference uses earlier days only, so the value is as-of correct. A mean,
-    not a median: an exposure's time is skewed (one view or several summed), and the mean
-    of the ratios is 1 on an unchanged tube only against the mean.
+    over the first :data:`~equiptwin.twin.xray_tube.STRETCH_REFERENCE_DAYS` logged days of
+    the tube life the exposure belongs to (the life installed last on or before its day);
+    exposures within those days, of a protocol the reference days did not use, or before
+    any known installation are NaN. The reference uses earlier days only, so the value is
+    as-of correct. A mean, not a median: an exposure's time is skewed (one view or several
+    summed), and the mean of the ratios is 1 on an unchanged tube only against the mean.
 
     Parameters
     ----------
@@ -103,7 +102,7 @@ def exposure_stretch(frame: pd.DataFrame, installs: pd.DataFrame) -> pd.Series:
     ).dropna(subset=["installed_on"])
     life = ["system_id", "installed_on"]
     first = rows.groupby(life)["day"].transform("min")
-    reference = rows["day"] < first + pd.Timedelta(days=REFERENCE_DAYS)
+    reference = rows["day"] < first + pd.Timedelta(days=STRETCH_REFERENCE_DAYS)
     values = np.full(len(frame), np.nan)
     if reference.all():  # nothing after a reference window (or no rows at all)
         return pd.Series(values, index=frame.index, name="exposure_stretch")

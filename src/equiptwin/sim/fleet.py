@@ -65,8 +65,8 @@ forecasts, never as an input.
 `daily_state.parquet`: one row per system and day the component ran: `system_id`,
 `life_id`, `date`, `health` (1 new, 0 at a wear limit) and the twin's hidden states at
 the end of the day, by the twin's state names (`filament_loss`, `vacuum_damage`,
-`bearing_wear`, `anode_wear`, `anode_ref` (0 here: the simulator's AEC stretch is against
-a new anode) for tubes; `coldhead_wear`, `he_level_pct` for cold heads;
+`bearing_wear`, `anode_wear`, `anode_ref` and `anode_ref_days` (0 here: the simulator's
+AEC stretch is against a new anode) for tubes; `coldhead_wear`, `he_level_pct` for cold heads;
 `rate_factor`, the slowly varying wear-rate factor, for both; empty where a state does not
 belong to the component). Days the system was down for a replacement have no row.
 

@@ -28,8 +28,11 @@ are equiptwin's modelling choices):
   (``aec_stretch_gain``: 25% longer at a crack, an equiptwin choice; CT's dose modulation
   acts on the mA instead and is not modelled, gain 0). Stretched exposures put more
   energy into the anode, which the twin sees in its inputs. ``anode_ref`` is the anode
-  wear in the weeks the exposure times are read against (0 for a tube installed in the
-  logs; :meth:`XrayTubeModel.first_data` sets it for a tube that was already running).
+  wear the exposure times are read against: its mean over the first
+  :data:`STRETCH_REFERENCE_DAYS` days of data, as the features' reference is the mean
+  exposure time of those days (:meth:`XrayTubeModel.first_data` starts the mean;
+  ``anode_ref_days`` counts the days in it, 0 before any data, as in the simulator, whose
+  stretch is against a new anode).
 - **Sudden** failures (no precursor) at a constant daily hazard.
 
 Daily indicators (``outputs``), as the features must compute them from a day's exposure
@@ -43,8 +46,8 @@ rows and event log so that they match :meth:`XrayTubeModel.expected_output`:
 - ``coastdown_s``: mean of the day's measured ``coastdown_s`` (empty cells skipped);
 - ``arc_count``: number of ``2301 Tube arc detected`` events that day;
 - ``exposure_stretch``: mean over the day's exposures of ``exposure_s`` divided by the
-  mean of the same protocol in the life's first logged weeks (the features' reference
-  window); the model expects ``exposure_stretch(anode_wear) /
+  mean of the same protocol in the life's first :data:`STRETCH_REFERENCE_DAYS` days of
+  data (the features' reference window); the model expects ``exposure_stretch(anode_wear) /
   exposure_stretch(anode_ref)``.
 
 All but ``arc_count`` are ``NaN`` on days without exams.
@@ -74,6 +77,10 @@ WEAR_CAP = 1.5
 ArrayLike = npt.ArrayLike
 
 
+STRETCH_REFERENCE_DAYS = 28
+"""Days from a life's first data whose exposure times are the reference of the stretch."""
+
+
 RADIOGRAPHY_REFERENCE: Mapping[str, float] = {
     "ref_exams": 120.0,
     "ref_scan_s": 12.0,
@@ -101,6 +108,7 @@ class XrayTubeModel(DegradationModel):
         "bearing_wear",
         "anode_wear",
         "anode_ref",
+        "anode_ref_days",
         "rate_factor",
     )
     inputs: ClassVar[tuple[str, ...]] = ("exams", "scan_s", "energy_j", "mean_ma")
@@ -279,17 +287,19 @@ class XrayTubeModel(DegradationModel):
         """Return ``n`` new tubes: no wear, a little residual gas."""
         x = np.zeros((n, len(self.states)))
         x[:, 1] = rng.uniform(0.0, self.parameters["initial_vacuum_max"], n)
-        x[:, 5] = self._initial_rate_factor(n, rng)
+        x[:, 6] = self._initial_rate_factor(n, rng)
         return x
 
     def first_data(self, x: FloatArray) -> FloatArray:
-        """Return the tubes with ``anode_ref`` set to their anode wear now.
+        """Return the tubes with the mean ``anode_ref`` started at their anode wear now.
 
-        The features read exposure times against the life's first logged weeks, so a tube
-        that ran before the logs did is read against the anode it had then.
+        The features read exposure times against the mean of the life's first
+        :data:`STRETCH_REFERENCE_DAYS` days of data; :meth:`next_state` adds each of those
+        days' wear to the mean, so a tube is read against the anode it had then.
         """
         out = x.copy()
         out[:, 4] = out[:, 3]
+        out[:, 5] = 1.0
         return out
 
     def sample_life_parameters(self, n: int, rng: np.random.Generator) -> FloatArray:
@@ -303,7 +313,7 @@ class XrayTubeModel(DegradationModel):
     ) -> FloatArray:
         """Return the wear after one day; every increment is non-negative."""
         p = self.parameters
-        loss, vac, bear, anode, anode_ref, factor = x.T
+        loss, vac, bear, anode, anode_ref, ref_days, factor = x.T
         exams, scan_s, energy_j, mean_ma = u.T
         # Past half again its limit a wear has long failed; capping what accelerates it
         # there keeps forward runs of failed particles finite (no overflow to inf or NaN).
@@ -342,12 +352,15 @@ class XrayTubeModel(DegradationModel):
         noise = np.exp(sigma * rng.standard_normal(rates.shape) - 0.5 * sigma**2)
         new_factor = self._drift_rate_factor(factor, rng)
         wear = x[:, :4] + rates * theta * noise * new_factor[:, None]
-        return np.column_stack([wear, anode_ref, new_factor])
+        # the reference mean takes the wear at the start of each of its days
+        averaging = (ref_days > 0) & (ref_days < STRETCH_REFERENCE_DAYS)
+        ref = np.where(averaging, anode_ref + (wear[:, 3] - anode_ref) / (ref_days + 1), anode_ref)
+        return np.column_stack([wear, ref, ref_days + averaging, new_factor])
 
     def expected_output(self, x: FloatArray, u: FloatArray, theta: FloatArray) -> FloatArray:
         """Return the day's mean indicators; NaN for measured ones on days without exams."""
         p = self.parameters
-        loss, vac, bear, anode, anode_ref, _factor = x.T
+        loss, vac, bear, anode, anode_ref, _ref_days, _factor = x.T
         exams, _scan_s, energy_j, _ma = u.T
         measured = np.where(exams > 0, 1.0, np.nan)
         return np.stack(
