@@ -200,6 +200,14 @@ SETTINGS: tuple[Setting, ...] = (
         "Folder searched (with its subfolders) for the newest backtest `evaluation.json` to "
         "show in the report, relative to `outputs.dir` (or absolute); none found, none shown.",
     ),
+    Setting(
+        "report.operations_dir",
+        str,
+        "operations",
+        "Folder of `equiptwin evaluate`'s `operations.json` and `operations.png` (what each "
+        "maintenance policy does to a department) to show in the report, relative to "
+        "`outputs.dir` (or absolute); none found, none shown.",
+    ),
     # --- planning: ticket policy (per modality / site overrides in [policy_overrides]) ---
     Setting(
         "policy.horizon_days",

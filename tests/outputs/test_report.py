@@ -6,14 +6,19 @@ import base64
 import dataclasses
 import datetime as dt
 import io
+import json
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 from PIL import Image
 
 from equiptwin.cli import cli
+from equiptwin.evaluate.compare import goal_check
+from equiptwin.evaluate.metrics import HEADLINE, summarise
+from equiptwin.evaluate.plots import plot_summary
 from equiptwin.outputs.report import report_path, write_report
 from equiptwin.planning.plan import plan_day
 from equiptwin.planning.tickets import dedup_key
@@ -105,6 +110,41 @@ def test_tickets_changes_capacity_model_and_backtest(report: tuple[PlannedDay, s
     assert "concordance" in words
     assert "newest model" in words and "old model" not in words
     assert "3 of 4" in words  # failures alerted in the newest backtest
+
+
+def test_the_operations_evaluation_is_shown_with_its_plot(planned: PlannedDay) -> None:
+    """What `equiptwin evaluate` wrote into `report.operations_dir` reaches the report."""
+    policies = ("run-to-failure", "fixed interval", "threshold alarms", "equiptwin")
+    runs = pd.DataFrame(
+        [
+            {"world": w, "policy": p, **{m: 100.0 * (4 - k) + w for m in HEADLINE}}
+            for w in (1, 2)
+            for k, p in enumerate(policies)
+        ]
+    ).assign(discarded_life_days=1.0, total_cost=1e6)
+    summary = summarise(runs)
+    folder = planned.out_dir / "operations"
+    folder.mkdir()
+    plot_summary(summary, folder / "operations.png")
+    body = {"goal": goal_check(runs), "summary": summary.to_dict(orient="records")}
+    (folder / "operations.json").write_text(json.dumps(body), encoding="utf-8")
+    path = write_report(planned.engine, planned.config, AS_OF, planned.out_dir, NOW)
+    html = path.read_text(encoding="utf-8")
+    section = re.search(r"<h3>What maintenance policies.*?</table>", html, flags=re.S)
+    assert section is not None
+    rows = Scan(section.group(0)).words
+    assert all(p in rows for p in policies)
+    assert "equiptwin 102 [95, 108] 102 [95, 108] 1 [1, 1] 1,000,000 [" in rows
+    assert "cuts unplanned downtime by 75%" in Scan(html).words
+    images = re.findall(r'<img src="(data:image/png;base64,[^"]+)" alt="Operations', html)
+    assert len(images) == 1
+    Image.open(io.BytesIO(base64.b64decode(images[0][len(PNG) :]))).verify()
+
+
+def test_without_an_operations_evaluation_the_report_says_how_to_make_one(
+    report: tuple[PlannedDay, str],
+) -> None:
+    assert "No operations evaluation found in" in Scan(report[1]).words
 
 
 def test_rewriting_the_same_day_gives_the_same_file(planned: PlannedDay) -> None:

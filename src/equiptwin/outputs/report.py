@@ -36,6 +36,7 @@ from equiptwin.outputs.report_data import (
     fleet_rows,
     model_card,
     newest_evaluation,
+    operations_evaluation,
     tickets,
 )
 from equiptwin.planning.mail import smtp_sink
@@ -110,6 +111,7 @@ def render_report(
     capacity, capacity_total = views.capacity_view(capacity_rows)
     models_dir = Path(str(config["models.dir"]))
     backtest_dir = _inside_outputs(config, "report.backtest_dir")
+    operations_dir = _inside_outputs(config, "report.operations_dir")
     priorities = Counter(str(c["priority"]) for c in changes)
     version = rows[0].forecast.model_version if rows else None
     context = {
@@ -146,6 +148,8 @@ def render_report(
         "models_dir": str(models_dir),
         "backtest": views.backtest_view(newest_evaluation(backtest_dir)),
         "backtest_dir": str(backtest_dir),
+        "operations": views.operations_view(operations_evaluation(operations_dir)),
+        "operations_dir": str(operations_dir),
         "written": now.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "version": __version__,
     }

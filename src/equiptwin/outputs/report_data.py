@@ -279,6 +279,21 @@ def newest_evaluation(folder: Path) -> tuple[Path, dict[str, Any]] | None:
     return None
 
 
+def operations_evaluation(folder: Path) -> tuple[Path, dict[str, Any]] | None:
+    """Return ``folder/operations.json`` as ``equiptwin evaluate`` wrote it, or ``None``.
+
+    A file that cannot be read or has no ``summary`` list is not shown.
+    """
+    path = folder / "operations.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if isinstance(data, dict) and isinstance(data.get("summary"), list):
+        return path, data
+    return None
+
+
 def day_changes(engine: sa.Engine, as_of: dt.date) -> list[dict[str, Any]]:
     """Return the schedule changes made by the plans of ``as_of`` (newest plan wins)."""
     latest: dict[str, dict[str, Any]] = {}

@@ -8,6 +8,7 @@ plots (:mod:`equiptwin.outputs.plots`) as data URIs.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import re
 from collections import Counter, defaultdict
@@ -383,4 +384,61 @@ def backtest_view(found: tuple[Path, dict[str, Any]] | None) -> dict[str, Any] |
         "period": f"{period[0]} to {period[1]} (end excluded)",
         "rule": data.get("alert_rule", "?"),
         "rows": rows,
+    }
+
+
+OPERATIONS_METRICS: tuple[tuple[str, str], ...] = (
+    ("unplanned_downtime_h", "Unplanned downtime (h)"),
+    ("cancelled_short_notice", "Short-notice cancellations"),
+    ("discarded_life_days", "Life discarded (days)"),
+    ("total_cost", "Total cost"),
+)
+"""The operations twin's headline metrics in the report: key and heading."""
+
+
+def _whole(value: Any) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return "n/a"
+    return f"{float(value):,.0f}"
+
+
+def operations_view(found: tuple[Path, dict[str, Any]] | None) -> dict[str, Any] | None:
+    """Return an operations evaluation as report rows (mean [95% interval] per policy).
+
+    The plot ``operations.png`` beside the JSON is embedded as a data URI when present.
+    """
+    if found is None:
+        return None
+    path, data = found
+    cells: dict[str, dict[str, str]] = {}
+    worlds: set[int] = set()
+    for row in data["summary"]:
+        metric = next((m for m in OPERATIONS_METRICS if m[0] == row.get("metric")), None)
+        if metric is None:
+            continue
+        mean, low, high = (_whole(row.get(k)) for k in ("mean", "ci_low", "ci_high"))
+        cells.setdefault(str(row.get("policy")), {})[metric[0]] = f"{mean} [{low}, {high}]"
+        worlds.add(int(row.get("seeds", 0)))
+    png = path.with_name("operations.png")
+    plot = (
+        "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode("ascii")
+        if png.is_file()
+        else ""
+    )
+    goal = data.get("goal", {})
+    return {
+        "path": str(path),
+        "headings": [m[1] for m in OPERATIONS_METRICS],
+        "rows": [
+            {"policy": policy, "cells": [values.get(m[0], "n/a") for m in OPERATIONS_METRICS]}
+            for policy, values in cells.items()
+        ],
+        "worlds": max(worlds, default=0),
+        "downtime_cut": pct(float(goal["downtime_cut_vs_run_to_failure"]))
+        if "downtime_cut_vs_run_to_failure" in goal
+        else "n/a",
+        "cancellations_cut": pct(float(goal["cancellations_cut_vs_run_to_failure"]))
+        if "cancellations_cut_vs_run_to_failure" in goal
+        else "n/a",
+        "plot": plot,
     }
