@@ -90,18 +90,17 @@ def ticket_alerts(forecasts: pd.DataFrame, policies: Mapping[str, Policy]) -> pd
     missing = sorted(set(forecasts["system_id"]) - set(policies))
     if missing:
         raise ValueError(f"no ticket policy for system(s) {missing[:5]}.")
+    # one pass per distinct policy (a fleet has a few), not per system
+    codes, distinct = pd.factorize(forecasts["system_id"].map(policies))
     alert = np.zeros(len(forecasts), dtype=bool)
-    system = forecasts["system_id"].to_numpy()
-    for system_id, policy in policies.items():
-        rows = system == system_id
-        if not rows.any():
-            continue
+    for k, policy in enumerate(distinct):
         column = f"p_fail_{policy.horizon_days}d"
         if column not in forecasts.columns:
             raise ValueError(
-                f"`forecasts` has no column {column!r} for the ticket policy of {system_id}; "
-                "forecast that horizon first."
+                f"`forecasts` has no column {column!r} for a ticket policy with "
+                f"`horizon_days` {policy.horizon_days}; forecast that horizon first."
             )
+        rows = codes == k
         chosen = forecasts.loc[rows]
         alert[rows] = policy.opens(chosen[column], chosen["window_start_days"])
     return pd.Series(alert, index=forecasts.index, name="alert")

@@ -46,12 +46,17 @@ _EVENT_FEATURE = re.compile(r"^ev_(\d+)_")
 _BLUE, _RED, _GREY, _AMBER = "#1f5fa8", "#c0392b", "#7f8c8d", "#e67e22"
 
 
+def png_data_uri(png: bytes) -> str:
+    """Return PNG bytes as a ``data:image/png;base64,...`` URI."""
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
 def to_data_uri(fig: Figure) -> str:
     """Render a figure as a PNG data URI (no metadata stamps)."""
     buffer = io.BytesIO()
     FigureCanvasAgg(fig)
     fig.savefig(buffer, format="png", dpi=100, metadata={"Software": None})
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    return png_data_uri(buffer.getvalue())
 
 
 def _day(day: dt.date | pd.Timestamp) -> float:

@@ -8,7 +8,6 @@ plots (:mod:`equiptwin.outputs.plots`) as data URIs.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import re
 from collections import Counter, defaultdict
@@ -420,12 +419,12 @@ def operations_view(found: tuple[Path, dict[str, Any]] | None) -> dict[str, Any]
         cells.setdefault(str(row.get("policy")), {})[metric[0]] = f"{mean} [{low}, {high}]"
         worlds.add(int(row.get("seeds", 0)))
     png = path.with_name("operations.png")
-    plot = (
-        "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode("ascii")
-        if png.is_file()
-        else ""
-    )
+    plot = plots.png_data_uri(png.read_bytes()) if png.is_file() else ""
     goal = data.get("goal", {})
+
+    def cut(key: str) -> str:
+        return pct(float(goal[key])) if key in goal else "n/a"
+
     return {
         "path": str(path),
         "headings": [m[1] for m in OPERATIONS_METRICS],
@@ -434,11 +433,7 @@ def operations_view(found: tuple[Path, dict[str, Any]] | None) -> dict[str, Any]
             for policy, values in cells.items()
         ],
         "worlds": max(worlds, default=0),
-        "downtime_cut": pct(float(goal["downtime_cut_vs_run_to_failure"]))
-        if "downtime_cut_vs_run_to_failure" in goal
-        else "n/a",
-        "cancellations_cut": pct(float(goal["cancellations_cut_vs_run_to_failure"]))
-        if "cancellations_cut_vs_run_to_failure" in goal
-        else "n/a",
+        "downtime_cut": cut("downtime_cut_vs_run_to_failure"),
+        "cancellations_cut": cut("cancellations_cut_vs_run_to_failure"),
         "plot": plot,
     }
