@@ -301,9 +301,10 @@ def train(
 ) -> None:
     """Train the default survival model on the store's history and add it to the registry.
 
-    The model is a calibrated boosted Cox model that starts from the twin's hazard. Its
-    model card records held-out metrics: trained on the first 80% of the days, scored on
-    the last 20%.
+    The model is boosted Cox starting from the twin's hazard index; its probabilities are
+    the twin's own curve scaled by the learnt hazard ratio, level calibrated to the
+    failures seen. Its model card records held-out metrics: trained on the first 80% of
+    the days, scored on the last 20%.
     """
     from equiptwin.clock import utc_now
     from equiptwin.survival.training import train_from_store

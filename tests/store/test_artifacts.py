@@ -23,8 +23,9 @@ from equiptwin.survival.base import NotFittedError, SurvivalEstimator
 from equiptwin.survival.baselines import CoxPH
 from equiptwin.survival.calibrate import CalibratedEstimator
 from equiptwin.survival.gbm import XGBAFT, XGBCox
-from equiptwin.survival.synthetic import STATIC_FEATURES, synthetic_static
+from equiptwin.survival.synthetic import STATIC_FEATURES, synthetic_static, synthetic_twin
 from equiptwin.survival.target import SurvivalTarget
+from equiptwin.survival.twin_scaled import TwinScaled
 
 FEATURES = list(STATIC_FEATURES)
 CREATED = dt.datetime(2026, 3, 2, 6, 0, tzinfo=dt.UTC)
@@ -36,6 +37,11 @@ MODELS: dict[str, Callable[[], SurvivalEstimator]] = {
     "calibrated_cox": lambda: CalibratedEstimator(
         estimator=XGBCox(features=FEATURES, n_estimators=40), validation_fraction=0.4
     ),
+    "twin_scaled": lambda: TwinScaled(
+        estimator=XGBCox(
+            features=["twin_hazard_index"], offset_log_hazard="twin_hazard_index", n_estimators=40
+        )
+    ),
 }
 
 
@@ -43,6 +49,7 @@ MODELS: dict[str, Callable[[], SurvivalEstimator]] = {
 def data() -> tuple[pd.DataFrame, SurvivalTarget]:
     X, y = synthetic_static(600, seed=41)
     days = np.random.default_rng(41).integers(0, 365, len(X)).astype("timedelta64[D]")
+    X = X.join(synthetic_twin(X, seed=41))
     return X.assign(as_of=pd.to_datetime(np.datetime64("2025-01-01") + days)), y
 
 
@@ -71,7 +78,7 @@ def test_round_trip_predicts_identically(
         loaded.predict_survival(X, GRID).survival, model.predict_survival(X, GRID).survival
     )
     np.testing.assert_array_equal(loaded.predict_risk(X), model.predict_risk(X))
-    assert card.features == FEATURES
+    assert card.features == getattr(model, "estimator_", model).feature_names_
     assert card.created_at == "2026-03-02T06:00:00+00:00"
     assert card.format_version == FORMAT_VERSION
     assert {"xgboost", "equiptwin", "scikit-survival"} <= set(card.package_versions)
@@ -105,6 +112,8 @@ def test_versions_are_never_overwritten(
             "xgboost 1.7.6",
         ),
         (lambda f: _edit_card(f, estimator="Mystery"), "unknown estimator"),
+        (lambda f: _edit_card(f, calibrator="Mystery"), "unknown calibrator"),
+        (lambda f: _edit_card(f, format_version=1), "format version 1, but"),
         (lambda f: (f / CARD_FILE).write_text("{not json"), "corrupt"),
         (lambda f: (f / CARD_FILE).unlink(), "not a stored model"),
         (lambda f: (f / "booster.ubj").write_bytes(b"garbage"), "missing or changed"),
@@ -124,6 +133,8 @@ def test_versions_are_never_overwritten(
         "format",
         "xgboost_major",
         "estimator",
+        "calibrator",
+        "format_1",
         "corrupt_card",
         "no_card",
         "booster",

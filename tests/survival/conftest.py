@@ -12,18 +12,19 @@ from equiptwin.survival.base import SurvivalEstimator
 from equiptwin.survival.baselines import CoxPH, KaplanMeier, Limit, ThresholdRule
 from equiptwin.survival.calibrate import CalibratedEstimator
 from equiptwin.survival.gbm import XGBAFT, XGBCox
-from equiptwin.survival.synthetic import STATIC_FEATURES, synthetic_static
+from equiptwin.survival.synthetic import STATIC_FEATURES, synthetic_static, synthetic_twin
 from equiptwin.survival.target import SurvivalTarget
+from equiptwin.survival.twin_scaled import TwinScaled
 
 FEATURES = list(STATIC_FEATURES)
 FAST = {"n_estimators": 60, "learning_rate": 0.1}
 
 
 def with_context(X: pd.DataFrame, seed: int) -> pd.DataFrame:
-    """Add the non-feature columns some estimators read: a group and a landmark date."""
+    """Add the columns some estimators read: a group, a landmark date and a twin's."""
     rng = np.random.default_rng(seed)
     days = rng.integers(0, 365, len(X)).astype("timedelta64[D]")
-    return X.assign(
+    return X.join(synthetic_twin(X, seed=seed)).assign(
         group=np.where(X["x0"] > 0, "high", "low"),
         as_of=pd.to_datetime(np.datetime64("2024-01-01") + days),
     )
@@ -49,6 +50,13 @@ ESTIMATORS: dict[str, Callable[[], SurvivalEstimator]] = {
     "cox_ph": lambda: CoxPH(features=FEATURES),
     "threshold_rule": lambda: ThresholdRule(
         limits=[Limit("x0", above=0.5), Limit("x1", below=-0.5)]
+    ),
+    # The synthetic twin's curves are proportional in time, so the ranker's risk agrees
+    # with the curves; on a real twin a life's own shape in time can break the tie.
+    "twin_scaled": lambda: TwinScaled(
+        estimator=XGBCox(
+            features=["twin_hazard_index"], offset_log_hazard="twin_hazard_index", **FAST
+        )
     ),
     "calibrated_aft": lambda: CalibratedEstimator(
         estimator=XGBAFT(features=FEATURES, **FAST), validation_fraction=0.4

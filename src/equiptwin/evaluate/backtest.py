@@ -58,7 +58,7 @@ from equiptwin.survival.training import (
 if TYPE_CHECKING:
     from equiptwin.dist.engine import ComputeEngine
 
-EQUIPTWIN = "equiptwin (boosted Cox on the twin hazard index, calibrated)"
+EQUIPTWIN = "equiptwin (twin's curve scaled by boosted Cox on its hazard index)"
 TWIN_ALONE = "twin alone (no learning)"
 
 VENDOR_LIMITS: tuple[Limit, ...] = (

@@ -342,7 +342,7 @@ def card_view(card: ModelCard | None) -> dict[str, Any] | None:
     return {
         "model_version": card.model_version,
         "estimator": card.estimator,
-        "calibrated": card.calibration is not None,
+        "calibrated": card.calibrator is not None,
         "training_start": card.training_start,
         "training_end": card.training_end,
         "n_features": len(card.features),

@@ -3,8 +3,8 @@
 A version folder holds
 
 * ``booster.ubj``: the xgboost booster in xgboost's own UBJSON format;
-* ``extras.json``: the rest of the fitted state as plain JSON (Cox baseline hazard,
-  isotonic calibration knots), never pickle;
+* ``extras.json``: the rest of the fitted state as plain JSON (Cox baseline hazard, the
+  calibrator's state: isotonic knots or the twin-scaled level), never pickle;
 * ``model_card.json``: model version, creation time, training range, features,
   hyperparameters, metrics, package versions, the format version and the SHA-256 of
   the other files.
@@ -21,7 +21,7 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -34,15 +34,20 @@ import xgboost as xgb
 
 import equiptwin
 from equiptwin.errors import ModelCompatibilityError
-from equiptwin.survival.base import NotFittedError, SurvivalEstimator
+from equiptwin.survival.base import NotFittedError, SurvivalEstimator, WrappedEstimator
 from equiptwin.survival.calibrate import CalibratedEstimator
 from equiptwin.survival.gbm import XGBAFT, XGBCox, XGBSurvival
+from equiptwin.survival.twin_scaled import TwinScaled
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 CARD_FILE = "model_card.json"
 BOOSTER_FILE = "booster.ubj"
 EXTRAS_FILE = "extras.json"
 MODEL_CLASSES: dict[str, type[XGBSurvival]] = {"XGBAFT": XGBAFT, "XGBCox": XGBCox}
+CALIBRATORS: dict[str, Callable[..., WrappedEstimator]] = {
+    "CalibratedEstimator": CalibratedEstimator,
+    "TwinScaled": TwinScaled,
+}
 _FIX = "Retrain with `equiptwin train` to write a compatible model."
 
 
@@ -60,8 +65,11 @@ class ModelCard:
         Model class (a key of :data:`MODEL_CLASSES`).
     hyperparameters : dict
         The model's constructor arguments.
+    calibrator : str or None
+        The wrapper that turns the booster's margin into probabilities (a key of
+        :data:`CALIBRATORS`), or ``None`` for the booster's own curves.
     calibration : dict or None
-        The calibrator's settings when the model is calibrated.
+        The calibrator's settings.
     features : list of str
         Feature columns, in the booster's order.
     training_start, training_end : str
@@ -80,6 +88,7 @@ class ModelCard:
     created_at: str
     estimator: str
     hyperparameters: dict[str, Any]
+    calibrator: str | None
     calibration: dict[str, Any] | None
     features: list[str]
     training_start: str
@@ -126,7 +135,7 @@ def save_model(
     ----------
     model : SurvivalEstimator
         A fitted :class:`~equiptwin.survival.gbm.XGBAFT` or
-        :class:`~equiptwin.survival.gbm.XGBCox`, or a calibrated one.
+        :class:`~equiptwin.survival.gbm.XGBCox`, or one of :data:`CALIBRATORS` around one.
     models_dir : str or Path
         The registry folder (``models/``).
     model_version : str
@@ -154,16 +163,16 @@ def save_model(
     ValueError
         When an argument is invalid.
     """
-    calibrated = model if isinstance(model, CalibratedEstimator) else None
+    calibrated = cast(WrappedEstimator, model) if type(model) in CALIBRATORS.values() else None
     kind = calibrated.estimator if calibrated is not None else model
     if not isinstance(kind, XGBSurvival):
         raise TypeError(
-            f"the registry stores {sorted(MODEL_CLASSES)} models (optionally calibrated), "
-            f"but found {type(kind).__name__}."
+            f"the registry stores {sorted(MODEL_CLASSES)} models, optionally wrapped by "
+            f"{sorted(CALIBRATORS)}, but found {type(kind).__name__}."
         )
     if not hasattr(model, "feature_names_"):
         raise NotFittedError(f"this {type(model).__name__} is not fitted; fit it before saving.")
-    # A calibrated model's estimator_ is a fitted clone of its (checked) estimator.
+    # A wrapper's estimator_ is a fitted clone of its (checked) estimator.
     inner = cast(XGBSurvival, calibrated.estimator_) if calibrated is not None else kind
     if not model_version or any(not (c.isalnum() or c in "._-") for c in model_version):
         raise ValueError(
@@ -198,6 +207,7 @@ def save_model(
         created_at=created_at.isoformat(),
         estimator=type(inner).__name__,
         hyperparameters=_jsonable(inner.get_params()),
+        calibrator=type(calibrated).__name__ if calibrated is not None else None,
         calibration=calibration,
         features=list(inner.feature_names_),
         training_start=training_start.isoformat(),
@@ -224,6 +234,12 @@ def read_card(path: str | Path) -> ModelCard:
     folder = Path(path)
     try:
         raw = json.loads((folder / CARD_FILE).read_text(encoding="utf-8"))
+        version = raw.get("format_version") if isinstance(raw, dict) else None
+        if version != FORMAT_VERSION:
+            raise ModelCompatibilityError(
+                f"{folder}: model format version {version!r}, but this equiptwin reads "
+                f"version {FORMAT_VERSION}. {_FIX}"
+            )
         card = ModelCard(**raw)
     except FileNotFoundError:
         raise ModelCompatibilityError(
@@ -231,11 +247,6 @@ def read_card(path: str | Path) -> ModelCard:
         ) from None
     except (json.JSONDecodeError, UnicodeDecodeError, TypeError) as exc:
         raise ModelCompatibilityError(f"{folder / CARD_FILE} is corrupt ({exc}). {_FIX}") from None
-    if card.format_version != FORMAT_VERSION:
-        raise ModelCompatibilityError(
-            f"{folder}: model format version {card.format_version!r}, but this equiptwin "
-            f"reads version {FORMAT_VERSION}. {_FIX}"
-        )
     saved = str(card.package_versions.get("xgboost", "?"))
     if saved.split(".")[0] != xgb.__version__.split(".")[0]:
         raise ModelCompatibilityError(
@@ -245,6 +256,11 @@ def read_card(path: str | Path) -> ModelCard:
     if card.estimator not in MODEL_CLASSES:
         raise ModelCompatibilityError(
             f"{folder}: unknown estimator {card.estimator!r}; known: {sorted(MODEL_CLASSES)}. "
+            f"{_FIX}"
+        )
+    if card.calibrator is not None and card.calibrator not in CALIBRATORS:
+        raise ModelCompatibilityError(
+            f"{folder}: unknown calibrator {card.calibrator!r}; known: {sorted(CALIBRATORS)}. "
             f"{_FIX}"
         )
     return card
@@ -333,8 +349,8 @@ def load_model(
         )
     model = cls(**card.hyperparameters)
     model.restore(booster, list(card.features), extras["model"])
-    if card.calibration is None:
+    if card.calibrator is None:
         return model, card
-    calibrated = CalibratedEstimator(estimator=model, **card.calibration)
+    calibrated = CALIBRATORS[card.calibrator](estimator=model, **(card.calibration or {}))
     calibrated.restore(model, extras["calibration"])
     return calibrated, card

@@ -193,6 +193,27 @@ class SurvivalEstimator(ABC):
         return X
 
 
+class WrappedEstimator(SurvivalEstimator):
+    """A model around one fitted inner estimator, with JSON-ready state of its own.
+
+    The registry stores the inner estimator's booster and the wrapper's
+    :meth:`extras`; :meth:`restore` rebuilds the fitted wrapper from them. Subclasses
+    take the inner model as the ``estimator`` hyperparameter and fit a copy of it as
+    ``estimator_``.
+    """
+
+    estimator: SurvivalEstimator
+    estimator_: SurvivalEstimator
+
+    @abstractmethod
+    def extras(self) -> dict[str, Any]:
+        """Return the fitted state besides the inner estimator as JSON-ready values."""
+
+    @abstractmethod
+    def restore(self, estimator: SurvivalEstimator, extras: dict[str, Any]) -> None:
+        """Set the fitted state from a fitted inner estimator and :meth:`extras`."""
+
+
 def feature_matrix(X: pd.DataFrame, names: Sequence[str]) -> NDArray[np.float64]:
     """Return the named columns of ``X`` as a float matrix (missing values as NaN)."""
     return X.loc[:, list(names)].to_numpy(dtype=np.float64, na_value=np.nan)

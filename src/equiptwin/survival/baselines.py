@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -278,6 +279,19 @@ class TwinCurve(SurvivalEstimator):
 
     def _fit(self, X: pd.DataFrame, y: SurvivalTarget) -> None:
         self.pooled_ = _km_curve(y)
+
+    def extras(self) -> dict[str, Any]:
+        """Return the fitted state (the pooled Kaplan-Meier curve) as JSON-ready values."""
+        times, survival = self.pooled_
+        return {"pooled_times_days": times.tolist(), "pooled_survival": survival.tolist()}
+
+    def restore(self, extras: dict[str, Any]) -> None:
+        """Set the fitted state from :meth:`extras`."""
+        self.feature_names_ = list(self._requested_features())
+        self.pooled_ = (
+            np.asarray(extras["pooled_times_days"], dtype=np.float64),
+            np.asarray(extras["pooled_survival"], dtype=np.float64),
+        )
 
     def _predict_survival(
         self, X: pd.DataFrame, horizons_days: NDArray[np.float64]

@@ -28,7 +28,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from sklearn.isotonic import IsotonicRegression
 
-from equiptwin.survival.base import MIN_EVENTS, SurvivalEstimator, clone
+from equiptwin.survival.base import MIN_EVENTS, SurvivalEstimator, WrappedEstimator, clone
 from equiptwin.survival.curves import check_horizons
 from equiptwin.survival.target import SurvivalTarget
 
@@ -66,7 +66,7 @@ IDENTITY = IsotonicMap((0.0, 1.0), (0.0, 1.0))
 """The map used at a horizon whose validation rows hold no failure (nothing to learn)."""
 
 
-class CalibratedEstimator(SurvivalEstimator):
+class CalibratedEstimator(WrappedEstimator):
     """Any survival estimator with isotonic-calibrated failure probabilities.
 
     Parameters

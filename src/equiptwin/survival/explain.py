@@ -27,8 +27,7 @@ from equiptwin.features.texts import (
     number,
 )
 from equiptwin.forecast import Driver
-from equiptwin.survival.base import SurvivalEstimator
-from equiptwin.survival.calibrate import CalibratedEstimator
+from equiptwin.survival.base import SurvivalEstimator, WrappedEstimator
 from equiptwin.survival.gbm import XGBSurvival
 
 
@@ -99,7 +98,7 @@ def explain(
     model : SurvivalEstimator
         A fitted :class:`~equiptwin.survival.gbm.XGBAFT` or
         :class:`~equiptwin.survival.gbm.XGBCox`, or a
-        :class:`~equiptwin.survival.calibrate.CalibratedEstimator` around one.
+        :class:`~equiptwin.survival.base.WrappedEstimator` (calibrated, twin-scaled) around one.
     X : DataFrame
         Rows to explain, with the model's features.
     top_k : int, default 3
@@ -117,7 +116,7 @@ def explain(
     TypeError
         When the model has no per-feature contributions.
     """
-    booster_model = model.estimator_ if isinstance(model, CalibratedEstimator) else model
+    booster_model = model.estimator_ if isinstance(model, WrappedEstimator) else model
     if not isinstance(booster_model, XGBSurvival):
         raise TypeError(
             f"explain needs an xgboost survival model (XGBAFT, XGBCox), but found "

@@ -412,8 +412,19 @@ reg_lambda
     def _row_info(self, X: pd.DataFrame) -> dict[str, NDArray[np.float64]]:
         if self.offset_log_hazard is None:
             return {}
+        return {"base_margin": self.offset(X)}
+
+    def offset(self, X: pd.DataFrame) -> NDArray[np.float64]:
+        """Return each row's prior log hazard, the margin boosting starts from.
+
+        The ``offset_log_hazard`` column with missing values filled by the training
+        rows' mean; zeros when the model has no offset. The learnt correction of a row
+        is ``predict_risk(X) - offset(X)``.
+        """
+        if self.offset_log_hazard is None:
+            return np.zeros(len(X))
         prior = X[self.offset_log_hazard].to_numpy(dtype=np.float64)
-        return {"base_margin": np.where(np.isfinite(prior), prior, self.offset_fill_)}
+        return np.where(np.isfinite(prior), prior, self.offset_fill_)
 
     def _objective(
         self, y: SurvivalTarget

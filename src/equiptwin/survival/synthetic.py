@@ -76,6 +76,46 @@ def synthetic_static(
     return frame, SurvivalTarget.from_arrays(time, fail <= censor)
 
 
+TWIN_READING_HORIZONS: tuple[int, ...] = (7, 14, 30, 60, 120)
+
+
+def synthetic_twin(
+    X: pd.DataFrame, *, seed: int, base_rate_per_day: float = 0.01, noise_sd: float = 0.5
+) -> pd.DataFrame:
+    """Return a noisy twin's columns for rows of :func:`synthetic_static`.
+
+    The twin reads each row's known hazard with log-normal error ``noise_sd`` and
+    reports what the real twin does: ``twin_p_fail_<h>d`` (exponential in ``h``),
+    ``twin_median_days_left``, ``twin_health`` (``S(120 d)``) and ``twin_hazard_index``
+    (the log cumulative hazard over 120 days).
+
+    Parameters
+    ----------
+    X : DataFrame
+        Rows with :data:`STATIC_FEATURES`.
+    seed : int
+        Random seed of the reading error.
+    base_rate_per_day : float
+        The hazard at ``x = 0`` the rows were drawn with.
+    noise_sd : float
+        Standard deviation of the log hazard's reading error.
+
+    Returns
+    -------
+    DataFrame
+        The twin's columns, on ``X``'s index.
+    """
+    rng = np.random.default_rng(seed)
+    log_hazard = sum(beta * X[name].to_numpy() for name, beta in STATIC_LOG_HAZARD.items())
+    rate = base_rate_per_day * np.exp(log_hazard + noise_sd * rng.standard_normal(len(X)))
+    plan = float(TWIN_READING_HORIZONS[-1])
+    columns = {f"twin_p_fail_{h}d": -np.expm1(-rate * h) for h in TWIN_READING_HORIZONS}
+    columns["twin_median_days_left"] = np.log(2.0) / rate
+    columns["twin_health"] = np.exp(-rate * plan)
+    columns["twin_hazard_index"] = np.log(rate * plan)
+    return pd.DataFrame(columns, index=X.index)
+
+
 @dataclass(frozen=True)
 class SyntheticFleet:
     """Synthetic lives and their landmark rows.

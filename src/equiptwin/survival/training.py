@@ -24,10 +24,10 @@ from equiptwin.features.frame import ID_COLUMNS, data_range, read_lives, store_f
 from equiptwin.features.twin_state import TWIN_HORIZONS
 from equiptwin.store.artifacts import save_model
 from equiptwin.survival.base import SurvivalEstimator
-from equiptwin.survival.calibrate import CalibratedEstimator
 from equiptwin.survival.gbm import XGBCox
 from equiptwin.survival.metrics import concordance, integrated_brier
 from equiptwin.survival.target import SurvivalTarget, landmark_target
+from equiptwin.survival.twin_scaled import TwinScaled
 
 if TYPE_CHECKING:
     from equiptwin.dist.engine import ComputeEngine
@@ -183,12 +183,16 @@ def corrected_estimator(features: Sequence[str], *, seed: int = 0) -> XGBCox:
 
 
 def default_model(horizons_days: Sequence[int], *, seed: int = 0) -> SurvivalEstimator:
-    """Return equiptwin's default forecaster: the calibrated hybrid of :func:`hybrid_estimator`.
+    """Return equiptwin's default forecaster: the twin's curve scaled by the hybrid.
+
+    :class:`~equiptwin.survival.twin_scaled.TwinScaled` around :func:`hybrid_estimator`:
+    the hybrid ranks the lives, the twin's Monte Carlo curve gives each its shape in time,
+    and the level is calibrated to the failures seen within the longest horizon.
 
     Parameters
     ----------
     horizons_days : sequence of int
-        Horizons with their own isotonic calibration.
+        Forecast horizons; the longest is the calibration follow-up.
     seed : int
         Seed of xgboost's subsampling.
 
@@ -197,11 +201,7 @@ def default_model(horizons_days: Sequence[int], *, seed: int = 0) -> SurvivalEst
     SurvivalEstimator
         Unfitted.
     """
-    return CalibratedEstimator(
-        estimator=hybrid_estimator(seed=seed),
-        horizons_days=tuple(horizons_days),
-        time_column=TIME_COLUMN,
-    )
+    return TwinScaled(estimator=hybrid_estimator(seed=seed), level_days=int(max(horizons_days)))
 
 
 HELD_OUT_FRACTION = 0.2
@@ -278,7 +278,7 @@ def train_and_save(
     data_end : datetime.date
         First day without data (targets are censored there).
     horizons_days : sequence of int
-        Forecast horizons (each calibrated).
+        Forecast horizons (the longest sets the calibration follow-up).
     models_dir : Path
         The registry.
     model_version : str
@@ -294,8 +294,6 @@ def train_and_save(
     data = landmark_data(features, lives, data_end=data_end)
     metrics = held_out_metrics(features, lives, data_end=data_end, horizons_days=horizons_days)
     model = default_model(horizons_days).fit(data.X, data.y)
-    for horizon in getattr(model, "uncalibrated_horizons_", []):
-        metrics[f"uncalibrated_{horizon:g}d"] = 1.0
     return save_model(
         model,
         models_dir,
