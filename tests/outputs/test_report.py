@@ -107,6 +107,7 @@ def test_tickets_changes_capacity_model_and_backtest(report: tuple[PlannedDay, s
     capacity_rows = re.search(r"<h3>Capacity.*?</table>", html, flags=re.S)
     assert capacity_rows is not None and "CT-AMS-01" in capacity_rows.group(0)
     assert "sample-2026-10-01" in words  # the registry's newest model card
+    assert "the twin's own failure curve scaled by XGBCox" in words  # its kind, in words
     assert "concordance" in words
     assert "newest model" in words and "old model" not in words
     assert "3 of 4" in words  # failures alerted in the newest backtest

@@ -327,6 +327,13 @@ def _metric_value(name: str, value: float) -> str:
     return f"{value:.3f}"
 
 
+CALIBRATOR_WORDS: dict[str, str] = {
+    "TwinScaled": "the twin's own failure curve scaled by {estimator} on its hazard index",
+    "CalibratedEstimator": "{estimator}, isotonic-calibrated",
+}
+"""How the report names a stored model's kind, by its calibrator."""
+
+
 def card_view(card: ModelCard | None) -> dict[str, Any] | None:
     """Return the model card in words (metrics named and explained), or ``None``."""
     if card is None:
@@ -342,7 +349,9 @@ def card_view(card: ModelCard | None) -> dict[str, Any] | None:
     return {
         "model_version": card.model_version,
         "estimator": card.estimator,
-        "calibrated": card.calibrator is not None,
+        "kind": CALIBRATOR_WORDS.get(card.calibrator or "", "{estimator}").format(
+            estimator=card.estimator
+        ),
         "training_start": card.training_start,
         "training_end": card.training_end,
         "n_features": len(card.features),
