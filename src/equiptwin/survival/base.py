@@ -6,8 +6,11 @@ check and convert, then call the private ``_fit``, ``_predict_survival`` and
 ``_predict_risk``, which may assume clean inputs (see their docstrings).
 
 Feature selection is a constructor parameter of every estimator (``features=``): the
-"hybrid" model of the design is :class:`~equiptwin.survival.gbm.XGBAFT` given the twin's
-output columns among its features, not a separate class.
+"hybrid" model of the design is :class:`~equiptwin.survival.gbm.XGBCox` boosting from the
+twin's hazard index (``offset_log_hazard=``), not a separate class. A
+:class:`WrappedEstimator` turns an inner model's margin into probabilities:
+:class:`~equiptwin.survival.twin_scaled.TwinScaled` (equiptwin's default) or
+:class:`~equiptwin.survival.calibrate.CalibratedEstimator`.
 """
 
 from __future__ import annotations
