@@ -76,7 +76,8 @@ def test_recomputed_curves_meet_the_stored_forecasts_and_trends_are_drawn(
     assert run.forecasts
     details = at_risk_details(engine, config, fleet_rows(engine, config, as_of))
     # The twin-scaled curve is 0 where the twin's Monte Carlo sees no failure in 30 days.
-    reaching = {f.life_id for f in run.forecasts if f.p_within(30) >= 1e-6}
+    at_risk = config["report.at_risk_p30"]
+    reaching = {f.life_id for f in run.forecasts if f.p_within(30) >= at_risk}
     assert reaching
     assert {d.row.forecast.life_id for d in details} == reaching
     for item in details:

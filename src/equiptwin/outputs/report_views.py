@@ -348,7 +348,6 @@ def card_view(card: ModelCard | None) -> dict[str, Any] | None:
     ]
     return {
         "model_version": card.model_version,
-        "estimator": card.estimator,
         "kind": CALIBRATOR_WORDS.get(card.calibrator or "", "{estimator}").format(
             estimator=card.estimator
         ),

@@ -23,6 +23,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy.special import expit
 
+from equiptwin.features.twin_state import TWIN_HORIZONS
 from equiptwin.survival.target import SurvivalTarget, landmark_target
 
 STATIC_FEATURES: tuple[str, ...] = ("x0", "x1", "x2", "x3")
@@ -76,9 +77,6 @@ def synthetic_static(
     return frame, SurvivalTarget.from_arrays(time, fail <= censor)
 
 
-TWIN_READING_HORIZONS: tuple[int, ...] = (7, 14, 30, 60, 120)
-
-
 def synthetic_twin(
     X: pd.DataFrame, *, seed: int, base_rate_per_day: float = 0.01, noise_sd: float = 0.5
 ) -> pd.DataFrame:
@@ -108,8 +106,8 @@ def synthetic_twin(
     rng = np.random.default_rng(seed)
     log_hazard = sum(beta * X[name].to_numpy() for name, beta in STATIC_LOG_HAZARD.items())
     rate = base_rate_per_day * np.exp(log_hazard + noise_sd * rng.standard_normal(len(X)))
-    plan = float(TWIN_READING_HORIZONS[-1])
-    columns = {f"twin_p_fail_{h}d": -np.expm1(-rate * h) for h in TWIN_READING_HORIZONS}
+    plan = float(TWIN_HORIZONS[-1])
+    columns = {f"twin_p_fail_{h}d": -np.expm1(-rate * h) for h in TWIN_HORIZONS}
     columns["twin_median_days_left"] = np.log(2.0) / rate
     columns["twin_health"] = np.exp(-rate * plan)
     columns["twin_hazard_index"] = np.log(rate * plan)
