@@ -7,6 +7,12 @@ forecasts the days up to the next cut. Scores and alert metrics are computed on 
 out-of-time forecasts only. Recall over failures with precursors uses the simulator's
 truth, which ingest never reads.
 
+Beside the models, a reference that no deployed model can be: a ranker that knows each
+part's true wear (the simulator's ``health`` on the day before each forecast) and ranks
+by it. Its concordance on the same rows says how far knowing the wear alone goes on the
+fleet (it does not know how fast each part will wear from there, nor which part fails
+suddenly).
+
 Run: ``python benchmarks/bench_forecast.py [--systems 30] [--days 365] [--seed 4242]
 [--out FILE] [--keep DIR]``. Writes ``benchmarks/results/forecast.json`` by default.
 """
@@ -23,18 +29,70 @@ import tempfile
 import time
 from pathlib import Path
 
+import pandas as pd
+
 from equiptwin.clock import utc_now
 from equiptwin.config import load_pipeline
-from equiptwin.evaluate.backtest import run_backtest
-from equiptwin.evaluate.truth import read_truth_lives
-from equiptwin.features.frame import data_range
+from equiptwin.evaluate.backtest import EQUIPTWIN, run_backtest
+from equiptwin.evaluate.truth import read_truth_lives, with_precursors
+from equiptwin.features.frame import data_range, read_lives
 from equiptwin.ingest.run import ingest
 from equiptwin.sim.fleet import simulate_fleet
 from equiptwin.sim.spec import FleetSpec, parse_mix
 from equiptwin.store import db
+from equiptwin.survival.metrics import concordance
+from equiptwin.survival.target import landmark_target
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULT = ROOT / "benchmarks" / "results" / "forecast.json"
+
+
+def true_wear_concordance(
+    forecasts: pd.DataFrame, lives: pd.DataFrame, truth_dir: Path, end: dt.date
+) -> dict[str, float]:
+    """Return the concordance of ranking equiptwin's forecast rows by the true wear.
+
+    Parameters
+    ----------
+    forecasts : pandas.DataFrame
+        The backtest's forecasts (equiptwin's rows are the ones ranked).
+    lives : pandas.DataFrame
+        The store's lives with ``has_precursor`` from the truth.
+    truth_dir : Path
+        The fleet's ``_truth`` folder (``daily_state.parquet``).
+    end : datetime.date
+        First day after the backtest.
+
+    Returns
+    -------
+    dict
+        ``concordance`` and ``concordance_precursor`` (sudden failures read as censored),
+        as in the backtest's scores.
+    """
+    rows, y = landmark_target(
+        lives[["life_id", "installed_on", "ended_on", "end_reason"]], data_end=end
+    )
+    ours = forecasts.loc[forecasts["model"] == EQUIPTWIN, ["life_id", "system_id", "as_of"]]
+    ours = ours.assign(as_of=pd.to_datetime(ours["as_of"]))
+    keyed = rows.reset_index(names="row").merge(ours, on=["life_id", "as_of"])
+    state = pd.read_parquet(
+        truth_dir / "daily_state.parquet", columns=["system_id", "date", "health"]
+    )
+    state = state.assign(as_of=pd.to_datetime(state["date"]) + pd.Timedelta(days=1))
+    keyed = keyed.merge(
+        state[["system_id", "as_of", "health"]], on=["system_id", "as_of"], how="left"
+    )
+    # a day without a row (the system was down) keeps the life's last known health
+    health = keyed.sort_values(["life_id", "as_of"]).groupby("life_id")["health"].ffill()
+    risk = -health.reindex(keyed.index).fillna(1.0).to_numpy()
+    target = y[keyed["row"].to_numpy()]
+    sudden = lives.loc[lives["end_reason"].eq("failure") & ~lives["has_precursor"], "life_id"]
+    return {
+        "concordance": concordance(target, risk),
+        "concordance_precursor": concordance(
+            target.as_censored(keyed["life_id"].isin(sudden).to_numpy()), risk
+        ),
+    }
 
 
 def main() -> None:
@@ -76,19 +134,29 @@ def main() -> None:
         first, last = data_range(engine)
         start = first + dt.timedelta(days=args.train_days)
         t = time.perf_counter()
+        truth = read_truth_lives(fleet / "_truth" / "lives.csv")
         result = run_backtest(
             engine,
             config,
             start=start,
             end=last + dt.timedelta(days=1),
             out_dir=Path(tmp) / "backtest",
-            truth_lives=read_truth_lives(fleet / "_truth" / "lives.csv"),
+            truth_lives=truth,
             progress=True,
         )
         timings["backtest_s"] = time.perf_counter() - t
+        oracle = true_wear_concordance(
+            result.forecasts,
+            with_precursors(read_lives(engine), truth),
+            fleet / "_truth",
+            last + dt.timedelta(days=1),
+        )
     overall = result.alerts[result.alerts["modality"] == "all"]
     print(result.scores.round(3).to_string(index=False))
     print(overall.round(3).to_string(index=False))
+    print(
+        "ranked by the true wear (simulator's health):", {k: round(v, 3) for k, v in oracle.items()}
+    )
     print({k: round(v, 1) for k, v in timings.items()})
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(
@@ -105,6 +173,7 @@ def main() -> None:
                 "alert_rule": f"P(fail within {config['policy.horizon_days']} d) >= "
                 f"{config['policy.p_open']}",
                 "scores": result.scores.to_dict(orient="records"),
+                "true_wear_ranker": oracle,
                 "alerts": result.alerts.to_dict(orient="records"),
                 "seconds": timings,
                 "load_average_1_5_15": os.getloadavg(),

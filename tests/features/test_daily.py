@@ -1,4 +1,4 @@
-"""Daily aggregates of X-ray exposures, read with each modality's tube physics."""
+"""Daily aggregates of X-ray exposures and MR telemetry, read with each modality's physics."""
 
 from __future__ import annotations
 
@@ -7,10 +7,15 @@ import pandas as pd
 import pytest
 
 from equiptwin.features.daily import (
+    GRAD_BUSY_RISE_C,
+    MIN_GRAD_READINGS,
     MIN_STRETCH_ROWS,
+    coldhead_daily,
     exposure_stretch,
+    scanned_hours,
     xray_daily,
 )
+from equiptwin.twin.coldhead import ColdheadModel
 from equiptwin.twin.registry import tube_model
 from equiptwin.twin.xray_tube import STRETCH_REFERENCE_DAYS
 
@@ -122,3 +127,81 @@ def test_radiography_read_with_ct_physics_would_look_thinner_than_new() -> None:
     as_ct = xray_daily(exposures, NO_EVENTS, {}, _installs(exposures))  # CT's physics
     nominal = tube_model("XR").parameters["filament_nominal_a"]
     assert float(as_ct["filament_a"].iloc[0]) < 0.95 * nominal
+
+
+def _telemetry(
+    scan_hours: float, *, idle_c: float = 24.0, seed: int = 11, day: str = "2025-03-03"
+) -> pd.DataFrame:
+    """One day of 10-minute MR telemetry, scanning ``scan_hours`` from 08:00."""
+    rng = np.random.default_rng(seed)
+    ts = pd.date_range(day, periods=144, freq="10min", tz="UTC")
+    hour = ts.hour + ts.minute / 60.0
+    busy = (hour >= 8.0) & (hour < 8.0 + scan_hours)
+    return pd.DataFrame(
+        {
+            "ts": ts,
+            "system_id": "MR-1",
+            "grad_coil_temp_c": idle_c + 2 * GRAD_BUSY_RISE_C * busy + 0.5 * rng.normal(size=144),
+            "coldhead_stage2_k": 4.15,
+            "he_level_pct": 80.0,
+            "he_pressure_psi": 1.5,
+            "compressor_on": True,
+        }
+    )
+
+
+@pytest.mark.parametrize("hours", [0.0, 3.5, 10.0, 16.0])
+def test_scanned_hours_are_read_from_the_gradient_coil_warming(hours: float) -> None:
+    measured = scanned_hours(_telemetry(hours))
+    assert measured.loc[("MR-1", pd.Timestamp("2025-03-03"))] == pytest.approx(hours, abs=1 / 6)
+
+
+def test_scanned_hours_read_the_warming_not_the_coil_s_own_idle_temperature() -> None:
+    warm_room = scanned_hours(_telemetry(6.0, idle_c=31.0))
+    assert warm_room.iloc[0] == pytest.approx(6.0, abs=1 / 6)
+
+
+def test_scanned_hours_survive_dropouts_and_skip_days_with_too_few_readings() -> None:
+    frame = _telemetry(6.0)
+    rng = np.random.default_rng(2)
+    frame.loc[rng.uniform(size=len(frame)) < 0.2, "grad_coil_temp_c"] = np.nan
+    assert scanned_hours(frame).iloc[0] == pytest.approx(6.0, abs=0.75)
+    sparse = _telemetry(6.0).iloc[: MIN_GRAD_READINGS - 1]
+    assert scanned_hours(sparse).empty
+
+
+def _booked(hours: float, *days: str) -> pd.Series:
+    index = pd.MultiIndex.from_tuples(
+        [("MR-1", pd.Timestamp(d)) for d in days], names=["system_id", "day"]
+    )
+    return pd.Series(hours, index=index)
+
+
+def test_cold_head_days_take_scanned_hours_and_bookings_only_without_telemetry() -> None:
+    logged = _telemetry(5.0)
+    blind = _telemetry(5.0, day="2025-03-04").assign(grad_coil_temp_c=np.nan)
+    daily = coldhead_daily(
+        pd.concat([logged, blind], ignore_index=True),
+        NO_EVENTS,
+        _booked(9.0, "2025-03-03", "2025-03-04"),
+        pd.MultiIndex.from_tuples([], names=["system_id", "day"]),
+        ColdheadModel(),
+    )
+    assert daily["scan_h"].tolist() == pytest.approx([5.0, 9.0], abs=1 / 6)
+
+
+def test_a_stopped_compressor_does_not_read_as_a_warm_second_stage() -> None:
+    frame = _telemetry(5.0)
+    stopped = frame.index[:12]
+    frame.loc[stopped, "compressor_on"] = False
+    frame.loc[stopped, "coldhead_stage2_k"] = 4.5
+    frame["compressor_on"] = frame["compressor_on"].astype(object)
+    frame.loc[frame.index[20], "compressor_on"] = None  # unknown: kept
+    daily = coldhead_daily(
+        frame,
+        NO_EVENTS,
+        _booked(5.0, "2025-03-03"),
+        pd.MultiIndex.from_tuples([], names=["system_id", "day"]),
+        ColdheadModel(),
+    )
+    assert daily["stage2_k"].iloc[0] == pytest.approx(4.15)

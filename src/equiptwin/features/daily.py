@@ -14,10 +14,12 @@ same table feeds the twin's synchronisation and the windowed survival features:
   life: automatic exposure control lengthens exposures as a worn anode loses output;
   NaN within those days, on days with fewer than :data:`MIN_STRETCH_ROWS` exposures,
   and for CT, whose exposure times AEC does not set).
-- Cold head: ``stage2_k``, ``he_level_pct``, ``he_pressure_psi`` (daily means),
+- Cold head: ``stage2_k`` (daily mean while the compressor runs: a stopped compressor
+  warms the stage without wear), ``he_level_pct``, ``he_pressure_psi`` (daily means),
   ``boil_off_l_per_day`` (fall of the helium level, in litres), ``compressor_trips``
-  (event 7120), ``chiller_fault`` (any of events 6100/6200), ``scan_h`` (booked scan hours)
-  and ``he_fill_l`` (rise of the helium level on a day with a helium-fill work order).
+  (event 7120), ``chiller_fault`` (any of events 6100/6200), ``scan_h`` (hours scanned,
+  :func:`scanned_hours`; booked hours on days without gradient-coil readings) and
+  ``he_fill_l`` (rise of the helium level on a day with a helium-fill work order).
 
 A day with no records has NaN indicators (not zero): missing data is not a healthy reading.
 """
@@ -38,6 +40,15 @@ ARC_CODES: tuple[int, ...] = (2301, 2302)
 TRIP_CODE = 7120
 CHILLER_CODES: tuple[int, ...] = (6100, 6200)
 KEY = ["system_id", "day"]
+GRAD_BUSY_RISE_C = 4.5
+"""Gradient-coil warming over the day's idle level that marks a telemetry sample as
+scanning (the coil heats by several degrees while the gradients are driven)."""
+GRAD_IDLE_QUANTILE = 0.1
+"""Quantile of a day's gradient-coil readings taken as its idle level (a magnet scans
+far less than 90% of a day)."""
+MIN_GRAD_READINGS = 36
+"""Fewest gradient-coil readings (six hours of 10-minute telemetry) for a day's
+:func:`scanned_hours`; fewer leave the day to its booked hours."""
 MIN_STRETCH_ROWS = 20
 """Fewest exposures in a day for an ``exposure_stretch`` reading: fewer are too noisy
 (one exposure's time varies by about 40% with the patient)."""
@@ -188,6 +199,36 @@ def xray_daily(
     return out.sort_index()
 
 
+def scanned_hours(cryo: pd.DataFrame) -> pd.Series:
+    """Return the hours each MR system scanned per UTC day, from its gradient-coil telemetry.
+
+    A reading is scanning when the coil is :data:`GRAD_BUSY_RISE_C` warmer than the
+    day's idle level (its :data:`GRAD_IDLE_QUANTILE` quantile); the day's hours are the
+    scanning share of its readings times 24. Days with fewer than
+    :data:`MIN_GRAD_READINGS` readings are left out. The bookings are no record of this:
+    they hold no-shows and, imported as a schedule, rarely reach back before the import.
+
+    Parameters
+    ----------
+    cryo : pandas.DataFrame
+        Telemetry with ``ts``, ``system_id`` and ``grad_coil_temp_c`` (NaN on dropouts).
+
+    Returns
+    -------
+    pandas.Series
+        Hours indexed by (``system_id``, ``day``).
+    """
+    rows = cryo.loc[cryo["grad_coil_temp_c"].notna(), ["system_id", "ts", "grad_coil_temp_c"]]
+    rows = rows.assign(day=_utc_day(rows["ts"]))
+    temp = rows.groupby(KEY)["grad_coil_temp_c"]
+    busy = rows["grad_coil_temp_c"] > temp.transform("quantile", GRAD_IDLE_QUANTILE) + (
+        GRAD_BUSY_RISE_C
+    )
+    share = busy.groupby([rows["system_id"], rows["day"]]).agg(["mean", "size"])
+    hours: pd.Series = share["mean"].where(share["size"] >= MIN_GRAD_READINGS).dropna() * 24.0
+    return hours.rename("scan_h").rename_axis(KEY)
+
+
 def coldhead_daily(
     cryo: pd.DataFrame,
     event_counts: pd.DataFrame,
@@ -205,7 +246,8 @@ def coldhead_daily(
     event_counts : pandas.DataFrame
         Columns ``system_id``, ``day``, ``code``, ``n``.
     scan_h : pandas.Series
-        Booked scan hours indexed by (``system_id``, ``day``).
+        Booked scan hours indexed by (``system_id``, ``day``), for days the telemetry
+        cannot tell (:func:`scanned_hours`).
     fill_days : pandas.Index
         (``system_id``, ``day``) pairs with a helium-fill work order.
     model : ColdheadModel
@@ -216,9 +258,12 @@ def coldhead_daily(
     pandas.DataFrame
         Indexed by (``system_id``, ``day``), the columns listed in the module docstring.
     """
-    frame = cryo.assign(day=_utc_day(cryo["ts"]))
+    frame = cryo.assign(
+        day=_utc_day(cryo["ts"]),
+        running_stage2_k=cryo["coldhead_stage2_k"].where(cryo["compressor_on"].ne(False)),
+    )
     daily = frame.groupby(KEY).agg(
-        stage2_k=("coldhead_stage2_k", "mean"),
+        stage2_k=("running_stage2_k", "mean"),
         he_level_pct=("he_level_pct", "mean"),
         he_pressure_psi=("he_pressure_psi", "mean"),
     )
@@ -229,7 +274,8 @@ def coldhead_daily(
     daily["he_fill_l"] = np.where(filled, change_l.clip(lower=0.0), 0.0)
     trips = _code_counts(event_counts, (TRIP_CODE,), "compressor_trips")
     chiller = _code_counts(event_counts, CHILLER_CODES, "chiller_fault").clip(upper=1.0)
-    out = daily.join([trips, chiller, scan_h.rename("scan_h")], how="left")
+    hours = scanned_hours(cryo).combine_first(scan_h.rename("scan_h"))
+    out = daily.join([trips, chiller, hours], how="left")
     out[["compressor_trips", "chiller_fault", "scan_h"]] = out[
         ["compressor_trips", "chiller_fault", "scan_h"]
     ].fillna(0.0)
