@@ -56,6 +56,23 @@ def scan_hours(bookings: Bookings, days: int) -> tuple[FloatArray, IntArray]:
     return hours, bounds
 
 
+def back_to_back(start_s: FloatArray, duration_s: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Return when exams booked at ``start_s`` (sorted) actually run on one scanner.
+
+    Bookings overlap (patients arrive at random); the scanner takes them in turn, each
+    starting at its booked time or when the one before ends, whichever is later. The
+    scanning time is the sum of the durations, as the cold head's ``scan_h`` counts it.
+
+    Returns
+    -------
+    start_s, end_s : ndarray of float
+        Each exam's actual start and end, seconds since local midnight.
+    """
+    done = np.cumsum(duration_s)
+    end: FloatArray = done + np.maximum.accumulate(start_s - (done - duration_s))
+    return end - duration_s, end
+
+
 def run_coldhead(
     model: ColdheadModel,
     bookings: Bookings,
@@ -165,7 +182,8 @@ def telemetry_lines(
 ) -> list[str]:
     """Return one day's cryogenics JSON lines, one per 10 minutes, with sensor dropouts.
 
-    ``scanning`` holds ``(start_s, end_s)`` rows of the day's exams (gradient heat).
+    ``scanning`` holds ``(start_s, end_s)`` rows of the day's exams as the scanner ran
+    them (:func:`back_to_back`), which warm the gradient coil.
     """
     t = np.arange(0.0, day.length_s, TELEMETRY_STEP_S)
     n = len(t)

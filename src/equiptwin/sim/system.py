@@ -21,7 +21,13 @@ from equiptwin.sim.cmms import WorkOrder, component_orders, helium_orders, unrel
 from equiptwin.sim.console import write_event_logs
 from equiptwin.sim.lifecycle import Trace
 from equiptwin.sim.localtime import LocalDay
-from equiptwin.sim.mr import ColdheadRun, coldhead_signals, run_coldhead, telemetry_lines
+from equiptwin.sim.mr import (
+    ColdheadRun,
+    back_to_back,
+    coldhead_signals,
+    run_coldhead,
+    telemetry_lines,
+)
 from equiptwin.sim.schedule import Booked, appointment_id, export_rows
 from equiptwin.sim.spec import FleetSpec, SystemSpec
 from equiptwin.sim.tube import TubeReadings, aec_exposures, read_tube, run_tube, tube_signals
@@ -273,8 +279,7 @@ def _write_cryo(
         lo, hi = int(bounds[d]), int(bounds[d + 1])
         done = np.flatnonzero(performed[lo:hi]) + lo
         scanning = np.stack(
-            [bookings.start_s[done], bookings.start_s[done] + bookings.duration_min[done] * 60.0],
-            axis=1,
+            back_to_back(bookings.start_s[done], bookings.duration_min[done] * 60.0), axis=1
         )
         local = _local(spec, system, d)
         lines = telemetry_lines(
