@@ -278,9 +278,8 @@ def _write_cryo(
             continue
         lo, hi = int(bounds[d]), int(bounds[d + 1])
         done = np.flatnonzero(performed[lo:hi]) + lo
-        scanning = np.stack(
-            back_to_back(bookings.start_s[done], bookings.duration_min[done] * 60.0), axis=1
-        )
+        duration_s = (bookings.duration_min[done] * 60).astype(np.float64)
+        scanning = np.stack(back_to_back(bookings.start_s[done], duration_s), axis=1)
         local = _local(spec, system, d)
         lines = telemetry_lines(
             system.system_id, local, d, model, run, compressor_off.get(d, []), scanning, rng
