@@ -34,7 +34,7 @@ import pandas as pd
 from equiptwin.clock import utc_now
 from equiptwin.config import load_pipeline
 from equiptwin.evaluate.backtest import EQUIPTWIN, run_backtest
-from equiptwin.evaluate.truth import read_truth_lives, with_precursors
+from equiptwin.evaluate.truth import read_truth_lives, sudden_failures, with_precursors
 from equiptwin.features.frame import data_range, read_lives
 from equiptwin.ingest.run import ingest
 from equiptwin.sim.fleet import simulate_fleet
@@ -86,7 +86,7 @@ def true_wear_concordance(
     health = keyed.sort_values(["life_id", "as_of"]).groupby("life_id")["health"].ffill()
     risk = -health.reindex(keyed.index).fillna(1.0).to_numpy()
     target = y[keyed["row"].to_numpy()]
-    sudden = lives.loc[lives["end_reason"].eq("failure") & ~lives["has_precursor"], "life_id"]
+    sudden = sudden_failures(lives)
     return {
         "concordance": concordance(target, risk),
         "concordance_precursor": concordance(

@@ -31,7 +31,7 @@ from equiptwin.evaluate.alerts import (
     paired_leads,
     ticket_alerts,
 )
-from equiptwin.evaluate.truth import with_precursors
+from equiptwin.evaluate.truth import sudden_failures, with_precursors
 from equiptwin.features.frame import data_range, read_lives, store_features
 from equiptwin.planning.policy import Policy, policies_by_system
 from equiptwin.survival.base import SurvivalEstimator
@@ -262,10 +262,7 @@ def score(
     before = landmark_data(features[days < pd.Timestamp(start)], lives, data_end=start)
     key = truth.rows[["life_id", "as_of"]].reset_index(names="row")
     grid = np.asarray(horizons_days, dtype=np.float64)
-    sudden = None
-    if "has_precursor" in lives.columns:
-        failed = lives["end_reason"].eq("failure") & ~lives["has_precursor"].astype(bool)
-        sudden = lives.loc[failed, "life_id"]
+    sudden = sudden_failures(lives) if "has_precursor" in lives.columns else None
     score_rows = []
     alert_tables = []
     leads = []

@@ -44,3 +44,14 @@ def with_precursors(lives: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
     merged = lives.merge(truth, on=keys, how="left")
     merged["has_precursor"] = merged["has_precursor"].fillna(False).astype(bool)
     return merged
+
+
+def sudden_failures(lives: pd.DataFrame) -> pd.Series:
+    """Return the ``life_id`` of every failure that showed no precursor.
+
+    ``lives`` carries ``has_precursor`` (:func:`with_precursors`); a sudden failure has a
+    constant hazard, so no forecast can rank it.
+    """
+    failed = lives["end_reason"].eq("failure") & ~lives["has_precursor"].astype(bool)
+    ids: pd.Series = lives.loc[failed, "life_id"]
+    return ids
