@@ -13,6 +13,12 @@ by it. Its concordance on the same rows says how far knowing the wear alone goes
 fleet (it does not know how fast each part will wear from there, nor which part fails
 suddenly).
 
+Every other model is also compared with equiptwin like for like: at the ticket threshold
+that, with hindsight, alerts the most failures without more false alerts than
+equiptwin's, and at the one that reaches equiptwin's recall with the fewest
+(:mod:`equiptwin.evaluate.operating`; JSON keys ``matched_to_equiptwin`` and
+``operating_points``).
+
 Run: ``python benchmarks/bench_forecast.py [--systems 30] [--days 365] [--seed 4242]
 [--out FILE] [--keep DIR]``. Writes ``benchmarks/results/forecast.json`` by default.
 """
@@ -157,6 +163,8 @@ def main() -> None:
     print(
         "ranked by the true wear (simulator's health):", {k: round(v, 3) for k, v in oracle.items()}
     )
+    print("every other model at equiptwin's false-alert rate, then at its recall:")
+    print(result.matched.round(3).to_string(index=False))
     print({k: round(v, 1) for k, v in timings.items()})
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(
@@ -175,6 +183,8 @@ def main() -> None:
                 "scores": result.scores.to_dict(orient="records"),
                 "true_wear_ranker": oracle,
                 "alerts": result.alerts.to_dict(orient="records"),
+                "matched_to_equiptwin": result.matched.to_dict(orient="records"),
+                "operating_points": result.operating_points.to_dict(orient="records"),
                 "seconds": timings,
                 "load_average_1_5_15": os.getloadavg(),
             },

@@ -141,8 +141,12 @@ def test_backtest_scores_every_model(
     assert set(result.scores["model"]) == set(MODELS)
     # With the truth, concordance is also scored with sudden failures read as censored.
     assert result.scores["concordance_precursor"].between(0.0, 1.0).all()
-    for name in ("forecasts.csv", "scores.csv", "alerts.csv", "evaluation.json"):
+    for name in ("forecasts.csv", "scores.csv", "alerts.csv", "evaluation.json", "matched.csv"):
         assert (tmp_path / name).is_file()
+    # Every model at every ticket threshold; every other one matched to equiptwin twice.
+    assert set(result.operating_points["model"]) == set(MODELS)
+    assert len(result.matched) == 2 * (len(MODELS) - 1)
+    assert EQUIPTWIN not in set(result.matched["model"])
     replayed = pd.read_csv(tmp_path / "forecasts.csv")
     assert (pd.to_datetime(replayed["as_of"]) >= pd.Timestamp(first + dt.timedelta(days=120))).all()
     # The alert is each system's ticket rule, with the pipeline's [policy_overrides].

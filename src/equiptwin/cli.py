@@ -389,7 +389,8 @@ def forecast(
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("out/backtest"),
     show_default=True,
-    help="Folder for forecasts.csv, scores.csv, alerts.csv, evaluation.json.",
+    help="Folder for forecasts.csv, scores.csv, alerts.csv, operating_points.csv, "
+    "matched.csv, evaluation.json.",
 )
 @click.option(
     "--truth",
@@ -412,7 +413,9 @@ def backtest(
 
     Models are retrained every `backtest.retrain_days` on data before the cut only. The
     scores compare equiptwin with Kaplan-Meier, Cox PH, xgboost Cox, xgboost AFT without
-    the twin, and a vendor-style threshold rule.
+    the twin, and a vendor-style threshold rule: at the ticket rule of `policy.*`, and
+    with each other model's threshold chosen to match equiptwin's false-alert rate, then
+    its recall (matched.csv).
     """
     from equiptwin.evaluate.backtest import run_backtest
     from equiptwin.evaluate.truth import read_truth_lives
@@ -431,6 +434,9 @@ def backtest(
     click.echo(result.scores.to_string(index=False))
     overall = result.alerts[result.alerts["modality"] == "all"]
     click.echo(overall.to_string(index=False))
+    if len(result.matched):
+        click.echo("Every other model against equiptwin at its false-alert rate and its recall:")
+        click.echo(result.matched.to_string(index=False))
     click.echo(f"written to {out}")
 
 

@@ -70,11 +70,19 @@ def write_evaluation(path: Path, model: str, mtime_s: float) -> Path:
         "median_lead_days": 9.0,
         "false_alerts_per_system_year": 0.5,
     }
+    matched = {
+        "model": model,
+        "matched_on": "false alerts",
+        "matched": True,
+        "n_failures": 4,
+        "n_alerted": 1,
+    }
     data = {
         "period": ["2026-02-01", "2026-03-01"],
         "alert_rule": "P(fail within 14 d) >= 0.2",
         "scores": [scores],
         "alerts": [alerts],
+        "matched_to_equiptwin": [matched],
     }
     path.write_text(json.dumps(data), encoding="utf-8")
     os.utime(path, (mtime_s, mtime_s))

@@ -20,9 +20,10 @@ from equiptwin.evaluate.compare import goal_check
 from equiptwin.evaluate.metrics import HEADLINE, summarise
 from equiptwin.evaluate.plots import plot_summary
 from equiptwin.outputs.report import report_path, write_report
+from equiptwin.outputs.report_views import backtest_view
 from equiptwin.planning.plan import plan_day
 from equiptwin.planning.tickets import dedup_key
-from tests.outputs.conftest import FORECASTS, REPO, PlannedDay, Scan
+from tests.outputs.conftest import FORECASTS, REPO, PlannedDay, Scan, write_evaluation
 from tests.planning.conftest import AS_OF, NOW, life_of
 
 PNG = "data:image/png;base64,"
@@ -111,6 +112,18 @@ def test_tickets_changes_capacity_model_and_backtest(report: tuple[PlannedDay, s
     assert "concordance" in words
     assert "newest model" in words and "old model" not in words
     assert "3 of 4" in words  # failures alerted in the newest backtest
+    assert "1 of 4" in words  # ... and at equiptwin's false-alert rate
+
+
+def test_a_model_that_never_alerts_as_rarely_is_said_so(tmp_path: Path) -> None:
+    path = write_evaluation(tmp_path / "evaluation.json", "Cox PH", 1_000_000)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["matched_to_equiptwin"][0]["matched"] = False
+    view = backtest_view((path, data))
+    assert view is not None
+    assert view["rows"][0]["at_our_false_alerts"] == "never as few false alerts"
+    del data["matched_to_equiptwin"]  # an evaluation from before the matched comparison
+    assert backtest_view((path, data))["rows"][0]["at_our_false_alerts"] == ""
 
 
 def test_the_operations_evaluation_is_shown_with_its_plot(planned: PlannedDay) -> None:

@@ -6,7 +6,9 @@ landmark rows before the cut, with targets censored at the cut, and forecasts th
 to the next cut. The forecasts are then scored against what happened by the end of the
 period: concordance, integrated Brier score, time-dependent AUC, calibration, and the
 alert metrics of :mod:`equiptwin.evaluate.alerts` with the ticket policy's own rule, per
-system with its ``[policy_overrides]`` (:meth:`~equiptwin.planning.policy.Policy.opens`).
+system with its ``[policy_overrides]`` (:meth:`~equiptwin.planning.policy.Policy.opens`),
+and every model against equiptwin's at the same false-alert rate and at the same recall
+(:mod:`equiptwin.evaluate.operating`).
 """
 
 from __future__ import annotations
@@ -30,6 +32,12 @@ from equiptwin.evaluate.alerts import (
     describe_policies,
     paired_leads,
     ticket_alerts,
+)
+from equiptwin.evaluate.operating import (
+    MATCHED_COLUMNS,
+    matched_comparison,
+    operating_points,
+    reference_point,
 )
 from equiptwin.evaluate.truth import sudden_failures, with_precursors
 from equiptwin.features.frame import data_range, read_lives, store_features
@@ -121,11 +129,20 @@ class BacktestResult:
         (and the comparisons :func:`score` adds).
     alerts : pandas.DataFrame
         Alert metrics per model and group (modality, component, and ``all``).
+    operating_points : pandas.DataFrame
+        Every model's fleet-wide alert metrics as the ticket threshold ``p_open`` moves
+        (:func:`~equiptwin.evaluate.operating.operating_points`).
+    matched : pandas.DataFrame
+        Every other model against equiptwin's at its false-alert rate and at its recall
+        (:func:`~equiptwin.evaluate.operating.matched_comparison`; empty without
+        equiptwin's model).
     """
 
     forecasts: pd.DataFrame
     scores: pd.DataFrame
     alerts: pd.DataFrame
+    operating_points: pd.DataFrame
+    matched: pd.DataFrame
 
 
 def _with_groups(data: LandmarkData) -> pd.DataFrame:
@@ -382,7 +399,8 @@ def run_backtest(
         The replayed days; ``start`` needs ``backtest.min_train_days`` of history.
     out_dir : Path
         Folder for ``forecasts.csv``, ``vendor_alarms.csv``, ``scores.csv``,
-        ``alerts.csv`` and ``evaluation.json``.
+        ``alerts.csv``, ``operating_points.csv``, ``matched.csv`` and
+        ``evaluation.json``.
     truth_lives : pandas.DataFrame, optional
         Simulated truth (:func:`~equiptwin.evaluate.truth.read_truth_lives`) to report
         recall over failures that showed precursors.
@@ -428,18 +446,28 @@ def run_backtest(
     policies = system_policies(lives, config)
     forecasts = forecasts.assign(alert=ticket_alerts(forecasts, policies).to_numpy())
     scores, alerts = score(forecasts, features, lives, start=start, end=end, horizons_days=horizons)
+    points = operating_points(forecasts, lives, policies, data_end=end)
+    ours = alerts[alerts["model"] == EQUIPTWIN]
+    matched = (
+        matched_comparison(points, EQUIPTWIN, reference_point(ours))
+        if len(ours)
+        else pd.DataFrame(columns=MATCHED_COLUMNS)
+    )
     out_dir.mkdir(parents=True, exist_ok=True)
     formats_csv(forecasts).to_csv(out_dir / "forecasts.csv", index=False)
     vendor_alarms_csv(forecasts).to_csv(out_dir / "vendor_alarms.csv", index=False)
     scores.to_csv(out_dir / "scores.csv", index=False)
     alerts.to_csv(out_dir / "alerts.csv", index=False)
+    points.to_csv(out_dir / "operating_points.csv", index=False)
+    matched.to_csv(out_dir / "matched.csv", index=False)
     evaluation = {
         "period": [start.isoformat(), end.isoformat()],
         "alert_rule": describe_policies(policies),
         "scores": scores.to_dict(orient="records"),
         "alerts": alerts.to_dict(orient="records"),
+        "matched_to_equiptwin": matched.to_dict(orient="records"),
     }
     (out_dir / "evaluation.json").write_text(
         json.dumps(evaluation, indent=2, default=str), encoding="utf-8"
     )
-    return BacktestResult(forecasts, scores, alerts)
+    return BacktestResult(forecasts, scores, alerts, points, matched)

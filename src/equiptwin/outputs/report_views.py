@@ -359,6 +359,15 @@ def card_view(card: ModelCard | None) -> dict[str, Any] | None:
     }
 
 
+def _at_our_false_alerts(matched: dict[str, Any] | None) -> str:
+    """Return a model's recall at equiptwin's false-alert rate in words ('' when absent)."""
+    if matched is None:
+        return ""
+    if not matched.get("matched"):
+        return "never as few false alerts"
+    return f"{matched.get('n_alerted')} of {matched.get('n_failures')}"
+
+
 def backtest_view(found: tuple[Path, dict[str, Any]] | None) -> dict[str, Any] | None:
     """Return a backtest evaluation as table rows (scores and alerts per model), or ``None``."""
     if found is None:
@@ -368,6 +377,11 @@ def backtest_view(found: tuple[Path, dict[str, Any]] | None) -> dict[str, Any] |
         str(a.get("model")): a
         for a in data.get("alerts", [])
         if a.get("modality", a.get("group")) == "all"
+    }
+    at_false_alerts = {
+        str(m.get("model")): m
+        for m in data.get("matched_to_equiptwin", [])
+        if m.get("matched_on") == "false alerts"
     }
     rows = []
     for s in data["scores"]:
@@ -383,6 +397,9 @@ def backtest_view(found: tuple[Path, dict[str, Any]] | None) -> dict[str, Any] |
                 "alerted": f"{a.get('n_alerted', 0)} of {failures}" if failures else "n/a",
                 "lead": _num(a.get("median_lead_days"), 0),
                 "false_alerts": _num(a.get("false_alerts_per_system_year"), 2),
+                "at_our_false_alerts": _at_our_false_alerts(
+                    at_false_alerts.get(str(s.get("model")))
+                ),
             }
         )
     period = data.get("period") or ["?", "?"]
