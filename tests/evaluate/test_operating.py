@@ -14,9 +14,9 @@ from equiptwin.evaluate.alerts import alert_outcomes, ticket_alerts
 from equiptwin.evaluate.operating import (
     MATCHED_COLUMNS,
     POINT_COLUMNS,
+    fleet_point,
     matched_comparison,
     operating_points,
-    reference_point,
 )
 from equiptwin.planning.policy import policy_for
 
@@ -90,7 +90,7 @@ def test_points_follow_the_ticket_rule_at_each_threshold(
     at = {s: dataclasses.replace(p, p_open=0.5) for s, p in policies.items()}
     alerts = ours[["life_id", "as_of"]].assign(alert=ticket_alerts(ours, at))
     table, _ = alert_outcomes(alerts, lives, data_end=DATA_END)
-    expected = reference_point(table)
+    expected = fleet_point(table)
     row = points[(points["model"] == "ours") & (points["p_open"] == 0.5) & points["window_rule"]]
     for key, value in expected.items():
         assert row.iloc[0][key] == pytest.approx(value, nan_ok=True), key

@@ -35,9 +35,9 @@ from equiptwin.evaluate.alerts import (
 )
 from equiptwin.evaluate.operating import (
     MATCHED_COLUMNS,
+    fleet_point,
     matched_comparison,
     operating_points,
-    reference_point,
 )
 from equiptwin.evaluate.truth import sudden_failures, with_precursors
 from equiptwin.features.frame import data_range, read_lives, store_features
@@ -449,7 +449,7 @@ def run_backtest(
     points = operating_points(forecasts, lives, policies, data_end=end)
     ours = alerts[alerts["model"] == EQUIPTWIN]
     matched = (
-        matched_comparison(points, EQUIPTWIN, reference_point(ours))
+        matched_comparison(points, EQUIPTWIN, fleet_point(ours))
         if len(ours)
         else pd.DataFrame(columns=MATCHED_COLUMNS)
     )

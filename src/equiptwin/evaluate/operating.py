@@ -81,27 +81,21 @@ _TOL = 1e-9
 FA = "false_alerts_per_system_year"
 
 
-def _at(policies: Mapping[str, Policy], p_open: float, window_rule: bool) -> dict[str, Policy]:
-    """Return the policies with ``p_open`` moved (higher thresholds raised to meet it).
-
-    Without ``window_rule`` the window limits are -1 days: no failure window starts
-    that soon, so only the probability opens tickets.
-    """
-    off = {} if window_rule else {"window_days_high": -1, "window_days_critical": -1}
+def _at(policies: Mapping[str, Policy], p_open: float) -> dict[str, Policy]:
+    """Return the policies with ``p_open`` moved (higher thresholds raised to meet it)."""
     return {
         system: dataclasses.replace(
             policy,
             p_open=p_open,
             p_high=max(p_open, policy.p_high),
             p_critical=max(p_open, policy.p_critical),
-            **off,
         )
         for system, policy in policies.items()
     }
 
 
-def _overall(table: pd.DataFrame) -> dict[str, float]:
-    """Return the fleet-wide row of an alert table in :data:`POINT_COLUMNS` terms."""
+def fleet_point(table: pd.DataFrame) -> dict[str, float]:
+    """Return an alert table's fleet-wide (last, ``all``) row as :data:`POINT_COLUMNS`."""
     row = table.iloc[-1]
     precursor = "n_failures_precursor" in table.columns
     n_failures = row["n_failures_precursor"] if precursor else row["n_failures"]
@@ -149,21 +143,23 @@ def operating_points(
     DataFrame
         :data:`POINT_COLUMNS`, one row per model, threshold and ``window_rule``.
     """
-    moved = [(p, w, _at(policies, p, w)) for w in (True, False) for p in p_open_grid]
+    moved = [(p, _at(policies, p)) for p in p_open_grid]
     rows = []
     for model, frame in forecasts.groupby("model", sort=False):
-        for p_open, window_rule, at in moved:
-            alerts = frame[["life_id", "as_of"]].assign(alert=ticket_alerts(frame, at))
-            table, _ = alert_outcomes(alerts, lives, data_end=data_end, by=(), rules=rules)
-            rows.append(
-                {"model": model, "p_open": p_open, "window_rule": window_rule, **_overall(table)}
-            )
+        # without failure windows the window part of the rule never opens a ticket
+        for window_rule, seen in ((True, frame), (False, frame.assign(window_start_days=np.nan))):
+            for p_open, at in moved:
+                alerts = seen[["life_id", "as_of"]].assign(alert=ticket_alerts(seen, at))
+                table, _ = alert_outcomes(alerts, lives, data_end=data_end, by=(), rules=rules)
+                rows.append(
+                    {
+                        "model": model,
+                        "p_open": p_open,
+                        "window_rule": window_rule,
+                        **fleet_point(table),
+                    }
+                )
     return pd.DataFrame(rows, columns=POINT_COLUMNS)
-
-
-def reference_point(alerts: pd.DataFrame) -> dict[str, float]:
-    """Return a model's fleet-wide alert metrics from its alert table (the ``all`` row)."""
-    return _overall(alerts)
 
 
 def _best(
@@ -199,7 +195,7 @@ def matched_comparison(
     at : Mapping of str to float
         The reference's ``recall``, ``median_warning_days`` and
         ``false_alerts_per_system_year`` at its configured rule
-        (:func:`reference_point`).
+        (:func:`fleet_point` of its alert table).
 
     Returns
     -------
